@@ -1,0 +1,290 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeSystemd is a unixgram socket standing in for systemd's notify socket.
+type fakeSystemd struct {
+	t    *testing.T
+	conn *net.UnixConn
+	msgs chan string
+}
+
+func listen(t *testing.T) *fakeSystemd {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sdn") // short path: sun_path is 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeSystemd{t: t, conn: conn, msgs: make(chan string, 1024)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(f.msgs)
+				return
+			}
+			f.msgs <- string(buf[:n])
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done })
+	t.Setenv("NOTIFY_SOCKET", path)
+	return f
+}
+
+// expect waits for a datagram containing want, skipping others.
+func (f *fakeSystemd) expect(want string, within time.Duration) string {
+	f.t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m, ok := <-f.msgs:
+			if !ok {
+				f.t.Fatalf("socket closed while waiting for %q", want)
+			}
+			if strings.Contains(m, want) {
+				return m
+			}
+		case <-deadline:
+			f.t.Fatalf("no %q within %v", want, within)
+			return ""
+		}
+	}
+}
+
+// none asserts that no datagram containing unwanted arrives for d.
+func (f *fakeSystemd) none(unwanted string, d time.Duration) {
+	f.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case m := <-f.msgs:
+			if strings.Contains(m, unwanted) {
+				f.t.Fatalf("got %q, want none for %v", m, d)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (f *fakeSystemd) drain() {
+	for {
+		select {
+		case <-f.msgs:
+		default:
+			return
+		}
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestStateMessages(t *testing.T) {
+	sd := listen(t)
+	n := New(nil)
+
+	n.Ready()
+	if m := sd.expect("READY=1", time.Second); m != "READY=1" {
+		t.Errorf("ready datagram = %q", m)
+	}
+	n.Reloading()
+	m := sd.expect("RELOADING=1", time.Second)
+	if !strings.Contains(m, "\nMONOTONIC_USEC=") {
+		t.Errorf("reloading datagram %q lacks MONOTONIC_USEC", m)
+	}
+	n.ReloadDone()
+	sd.expect("READY=1", time.Second)
+	n.Status("planner: 3 due\nsecond line")
+	if m := sd.expect("STATUS=", time.Second); m != "STATUS=planner: 3 due second line" {
+		t.Errorf("status datagram = %q", m)
+	}
+	n.Stopping()
+	if m := sd.expect("STOPPING=1", time.Second); m != "STOPPING=1" {
+		t.Errorf("stopping datagram = %q", m)
+	}
+}
+
+func TestWatchdogFedOnlyWhileHealthy(t *testing.T) {
+	sd := listen(t)
+	t.Setenv("WATCHDOG_USEC", strconv.Itoa(int((200 * time.Millisecond).Microseconds())))
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+
+	var logs syncBuffer
+	n := New(slog.New(slog.NewTextHandler(&logs, nil)))
+
+	var sick atomic.Bool
+	var pings atomic.Int64
+	healthy := func(ctx context.Context) error {
+		pings.Add(1)
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("health check has no deadline")
+		}
+		if sick.Load() {
+			return errors.New("db ping: connection refused")
+		}
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); n.RunWatchdog(ctx, healthy) }()
+
+	n.Ready()
+	sd.expect("READY=1", time.Second)
+
+	// Healthy: fed every 100ms.
+	for range 3 {
+		sd.expect("WATCHDOG=1", time.Second)
+	}
+
+	// Unhealthy: starved.
+	sick.Store(true)
+	time.Sleep(150 * time.Millisecond) // let a check already in flight finish
+	sd.drain()
+	before := pings.Load()
+	sd.none("WATCHDOG=1", 500*time.Millisecond)
+	if pings.Load() <= before {
+		t.Error("health check not called while unhealthy")
+	}
+
+	// Healthy again: fed again.
+	sick.Store(false)
+	sd.expect("WATCHDOG=1", time.Second)
+
+	n.Stopping()
+	sd.expect("STOPPING=1", time.Second)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("RunWatchdog did not return after cancel")
+	}
+
+	out := logs.String()
+	for _, want := range []string{"watchdog enabled", "watchdog fed", "watchdog not fed", "connection refused", "watchdog stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	// Transitions are logged once, not on every tick.
+	if c := strings.Count(out, "watchdog not fed"); c != 1 {
+		t.Errorf("logged %d starve transitions, want 1:\n%s", c, out)
+	}
+	if c := strings.Count(out, "watchdog fed"); c != 2 {
+		t.Errorf("logged %d feed transitions, want 2:\n%s", c, out)
+	}
+}
+
+func TestWatchdogHungHealthCheckTimesOut(t *testing.T) {
+	sd := listen(t)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := make(chan struct{}, 100)
+	go New(nil).RunWatchdog(ctx, func(ctx context.Context) error {
+		calls <- struct{}{}
+		<-ctx.Done() // a ping that never answers
+		return ctx.Err()
+	})
+	for range 3 {
+		select {
+		case <-calls:
+		case <-time.After(time.Second):
+			t.Fatal("hung health check blocked later checks")
+		}
+	}
+	sd.none("WATCHDOG=1", 200*time.Millisecond)
+}
+
+func TestNoOpWithoutSystemd(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	t.Setenv("WATCHDOG_USEC", "100000")
+	n := New(nil)
+	n.Ready()
+	n.Status("x")
+	n.Stopping()
+	returnsAtOnce(t, n)
+
+	var nilN *Notifier
+	nilN.Ready()
+	nilN.Reloading()
+	nilN.ReloadDone()
+	nilN.Status("x")
+	nilN.Stopping()
+	returnsAtOnce(t, nilN)
+}
+
+func TestWatchdogOffOrForAnotherProcess(t *testing.T) {
+	sd := listen(t)
+	n := New(nil)
+
+	t.Setenv("WATCHDOG_USEC", "")
+	returnsAtOnce(t, n)
+
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()+1))
+	returnsAtOnce(t, n)
+
+	t.Setenv("WATCHDOG_USEC", "garbage")
+	t.Setenv("WATCHDOG_PID", "")
+	returnsAtOnce(t, n)
+
+	sd.none("WATCHDOG=1", 100*time.Millisecond)
+}
+
+func returnsAtOnce(t *testing.T, n *Notifier) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.RunWatchdog(ctx, func(context.Context) error { return nil })
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("RunWatchdog did not return at once")
+	}
+}
