@@ -64,8 +64,8 @@ func TestMaskAddress(t *testing.T) {
 
 func TestMaskText(t *testing.T) {
 	for in, want := range map[string]string{
-		"sent to jane@example.org and +1 212 555 4567.":  "sent to j***@example.org and +1******4567.",
-		"call (212) 555-4567 or 212-555-4567 today":      "call 2*****4567 or 2*****4567 today",
+		"sent to jane@example.org and +1 212 555 4567.":   "sent to j***@example.org and +1******4567.",
+		"call (212) 555-4567 or 212-555-4567 today":       "call 2*****4567 or 2*****4567 today",
 		"550 5.1.1 <bob.smith@corp.example.com>: no such": "550 5.1.1 <b***@corp.example.com>: no such",
 		// Not phone numbers: dates, times, versions, ids, offsets.
 		"2026-11-25T19:00:00+01:00 step week-3/day-2 v1.25.0 id 1764094420 tick +10s": "2026-11-25T19:00:00+01:00 step week-3/day-2 v1.25.0 id 1764094420 tick +10s",
