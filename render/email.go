@@ -1,0 +1,110 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+
+	"github.com/rekindle/rekindle/programs"
+)
+
+// Email is a rendered email.
+type Email struct {
+	Subject   string
+	Preheader string
+	Text      string
+	HTML      string
+}
+
+// CheckinLinks are the one-click answer links an email check-in carries.
+type CheckinLinks struct {
+	Question string
+	Answers  []AnswerLink
+}
+
+// AnswerLink is one answer button.
+type AnswerLink struct {
+	Label string
+	URL   string
+}
+
+// layoutData is what email/layout.html and email/layout.txt are executed with.
+type layoutData struct {
+	Lang           string
+	Subject        string
+	Preheader      string
+	Body           htmltemplate.HTML
+	BodyText       string
+	Exercise       string
+	ProgramTitle   string
+	PhaseTitle     string
+	Day, Week      int
+	Checkin        *CheckinLinks
+	ManageURL      string
+	UnsubscribeURL string
+	PostalAddress  string
+	SenderName     string
+}
+
+// Email renders step for email. checkin is nil for steps that ask nothing.
+func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinLinks) (Email, error) {
+	cc, err := c.contentOf(step)
+	if err != nil {
+		return Email{}, err
+	}
+	v = c.r.withDefaults(v)
+	var e Email
+	var exercise string
+	if e.Subject, err = execText(cc.subject, v); err != nil {
+		return Email{}, fmt.Errorf("render: %s subject: %w", step.Key, err)
+	}
+	if e.Preheader, err = execText(cc.preheader, v); err != nil {
+		return Email{}, fmt.Errorf("render: %s preheader: %w", step.Key, err)
+	}
+	if exercise, err = execText(cc.exercise, v); err != nil {
+		return Email{}, fmt.Errorf("render: %s exercise: %w", step.Key, err)
+	}
+	var body bytes.Buffer
+	if err := cc.bodyHTML.Execute(&body, v); err != nil {
+		return Email{}, fmt.Errorf("render: %s body: %w", step.Key, err)
+	}
+	bodyText, err := execText(cc.bodyText, v)
+	if err != nil {
+		return Email{}, fmt.Errorf("render: %s body: %w", step.Key, err)
+	}
+	if checkin != nil && checkin.Question == "" {
+		checkin.Question = step.Checkin.Question
+	}
+	d := layoutData{
+		Lang: c.r.cfg.Lang, Subject: e.Subject, Preheader: e.Preheader,
+		Body: htmltemplate.HTML(body.String()), BodyText: bodyText, Exercise: exercise,
+		ProgramTitle: c.Program.Title, PhaseTitle: v.Phase, Day: v.Day, Week: v.Week,
+		Checkin: checkin, ManageURL: v.ManageURL, UnsubscribeURL: v.UnsubscribeURL,
+		PostalAddress: c.r.cfg.PostalAddress, SenderName: c.r.cfg.SenderName,
+	}
+	var html, text bytes.Buffer
+	if err := c.r.html.Execute(&html, d); err != nil {
+		return Email{}, fmt.Errorf("render: %s layout.html: %w", step.Key, err)
+	}
+	if err := c.r.text.Execute(&text, d); err != nil {
+		return Email{}, fmt.Errorf("render: %s layout.txt: %w", step.Key, err)
+	}
+	e.HTML = html.String()
+	e.Text = strings.TrimSpace(text.String()) + "\n"
+	return e, nil
+}
+
+// withDefaults fills what a message must never show blank.
+func (r *Renderer) withDefaults(v programs.Vars) programs.Vars {
+	if strings.TrimSpace(v.FirstName) == "" {
+		v.FirstName = "there"
+	}
+	if v.Support == "" {
+		v.Support = r.cfg.Support
+	}
+	if v.HelpContact == "" {
+		v.HelpContact = r.cfg.HelpContact
+	}
+	return v
+}

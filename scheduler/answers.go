@@ -1,0 +1,250 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/store"
+)
+
+// Answer errors.
+var (
+	ErrNoOpenCheckin   = errors.New("there is no check-in to answer")
+	ErrUnrecognized    = errors.New("the answer is not one this check-in accepts")
+	ErrAnswerWindowEnd = errors.New("the answer window for this check-in has closed")
+)
+
+// AnswerInput is an answer from any source. Exactly one of CheckinID or
+// SubscriberID (meaning: their latest check-in) is set; Value is an answer
+// value (web links) or Text a free reply to match (SMS).
+type AnswerInput struct {
+	CheckinID    int64
+	SubscriberID int64
+	Value        string
+	Text         string
+	Source       string // sms, email-link, demo
+}
+
+// AnswerResult says what an answer did.
+type AnswerResult struct {
+	CheckinID int64
+	Prompt    string
+	Value     string
+	Updated   bool     // a second answer within the window replaced the first
+	Actions   []string // branch actions applied, e.g. "send support", "switch moving-on"
+}
+
+// MatchAnswer finds the answer value a reply means, or "".
+func MatchAnswer(c *programs.Checkin, text string) string {
+	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
+	t = strings.Trim(t, ".!")
+	for _, a := range c.Answers {
+		if slices.Contains(a.MatchWords(), t) {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// RecordAnswer records an answer and applies the program's branches in the
+// same transaction. The first valid answer branches; a later one within the
+// answer window replaces the stored value without branching again.
+func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult, error) {
+	var res AnswerResult
+	now := e.Clock.Now()
+	id := in.CheckinID
+	if id == 0 {
+		c, err := e.Store.OpenCheckin(ctx, in.SubscriberID, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return res, ErrNoOpenCheckin
+		}
+		if err != nil {
+			return res, err
+		}
+		id = c.ID
+	}
+	var program string
+	err := e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := e.Store.LockCheckin(ctx, tx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNoOpenCheckin
+		}
+		if err != nil {
+			return err
+		}
+		row, err := e.Store.LockEnrollment(ctx, tx, c.EnrollmentID)
+		if err != nil {
+			return err
+		}
+		w, err := e.newWork(ctx, row)
+		if err != nil {
+			return err
+		}
+		program = w.prog.Slug
+		step := w.prog.Step(c.StepKey)
+		if step == nil || step.Checkin == nil {
+			return fmt.Errorf("answer: check-in %d: step %q asks nothing", c.ID, c.StepKey)
+		}
+		value := in.Value
+		if value != "" {
+			if !slices.ContainsFunc(step.Checkin.Answers, func(a programs.Answer) bool { return a.Value == value }) {
+				return ErrUnrecognized
+			}
+		} else if value = MatchAnswer(step.Checkin, in.Text); value == "" {
+			return ErrUnrecognized
+		}
+		res = AnswerResult{CheckinID: c.ID, Prompt: c.Prompt, Value: value}
+		if c.Answer != "" {
+			if now.After(c.ClosesAt) {
+				return ErrAnswerWindowEnd
+			}
+			res.Updated = true
+			return e.Store.SetCheckinAnswer(ctx, tx, c.ID, value, now, in.Source, in.Text)
+		}
+		if err := e.Store.SetCheckinAnswer(ctx, tx, c.ID, value, now, in.Source, in.Text); err != nil {
+			return err
+		}
+		if row.Status != "active" && row.Status != "completed" {
+			return nil // recorded; a paused or ended program does not branch
+		}
+		for _, b := range step.Checkin.Branches {
+			if !slices.Contains(b.When, value) {
+				continue
+			}
+			if b.Streak > 1 {
+				recent, err := e.Store.RecentAnswers(ctx, tx, row.ID, c.Prompt, b.Streak)
+				if err != nil {
+					return err
+				}
+				if len(recent) < b.Streak || slices.ContainsFunc(recent, func(a string) bool { return !slices.Contains(b.When, a) }) {
+					continue
+				}
+			}
+			acts, err := e.applyBranch(ctx, tx, w, step, b.Send, b.Switch, b.Extend, now)
+			if err != nil {
+				return err
+			}
+			res.Actions = append(res.Actions, acts...)
+		}
+		return e.Store.Event(ctx, tx, now, row.SubscriberID, row.ID, "checkin_answered",
+			map[string]any{"step": c.StepKey, "value": value, "source": in.Source, "actions": res.Actions})
+	})
+	if err != nil {
+		return AnswerResult{}, err
+	}
+	e.Observer.CheckinAnswer(program, res.Prompt, res.Value)
+	return res, nil
+}
+
+// ApplyCommand runs a program command (such as MOVED ON) on an enrollment.
+func (e *Engine) ApplyCommand(ctx context.Context, enrollmentID int64, cmd programs.Command) ([]string, error) {
+	var acts []string
+	err := e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		row, err := e.Store.LockEnrollment(ctx, tx, enrollmentID)
+		if err != nil {
+			return err
+		}
+		if row.Status != "active" && row.Status != "paused" {
+			return nil
+		}
+		w, err := e.newWork(ctx, row)
+		if err != nil {
+			return err
+		}
+		acts, err = e.applyBranch(ctx, tx, w, nil, cmd.Send, cmd.Switch, nil, e.Clock.Now())
+		if err != nil {
+			return err
+		}
+		return e.Store.Event(ctx, tx, e.Clock.Now(), row.SubscriberID, row.ID, "command", map[string]any{"actions": acts})
+	})
+	return acts, err
+}
+
+// FindCommand finds the program command a whole-message reply names.
+func FindCommand(p *programs.Program, text string) (programs.Command, bool) {
+	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
+	for _, c := range p.Commands {
+		for _, m := range c.Match {
+			if strings.EqualFold(m, t) {
+				return c, true
+			}
+		}
+	}
+	return programs.Command{}, false
+}
+
+// applyBranch changes the enrollment's schedule as a branch says, plans any
+// step it sends, and saves the new state, all inside tx.
+func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, asked *programs.Step, send, switchTo string, ext *programs.Extend, now time.Time) ([]string, error) {
+	var acts []string
+	var b store.PlanBatch
+	today := LocalDate(now, w.loc)
+	if ext != nil && asked != nil {
+		if w.ext[asked.Key] < ext.Max {
+			w.ext[asked.Key]++
+			w.st.Shift += ext.Days
+			// Ask the same question again once the extra time has passed.
+			civil := today.AddDate(0, 0, ext.Days).Add(time.Duration(askMinute(asked)) * time.Minute)
+			occ := &Occurrence{Step: asked, Key: fmt.Sprintf("%s#%d", asked.Key, w.ext[asked.Key]+1), Civil: civil, Due: Resolve(civil, w.loc)}
+			if err := e.planOccurrence(w, occ, now, &b); err != nil {
+				return nil, err
+			}
+			acts = append(acts, fmt.Sprintf("extend %dd (%d of %d)", ext.Days, w.ext[asked.Key], ext.Max))
+		} else {
+			acts = append(acts, "extend limit reached")
+		}
+	}
+	if switchTo != "" && switchTo != w.st.Track {
+		w.st.Track = switchTo
+		w.st.Origin = daysBetween(w.st.StartDate, today) - w.st.Shift + 1
+		if err := e.Store.CancelQueuedLessons(ctx, tx, now, w.row.ID); err != nil {
+			return nil, err
+		}
+		acts = append(acts, "switch "+switchTo)
+	}
+	if send != "" {
+		s := w.prog.Step(send)
+		civil := now.In(w.loc)
+		civil = time.Date(civil.Year(), civil.Month(), civil.Day(), civil.Hour(), civil.Minute(), 0, 0, time.UTC)
+		occ := &Occurrence{Step: s, Key: s.Key + "@" + civil.Format("2006-01-02"), Civil: civil, Due: now}
+		if err := e.planOccurrence(w, occ, now, &b); err != nil {
+			return nil, err
+		}
+		acts = append(acts, "send "+send)
+	}
+	if _, err := e.Store.WritePlan(ctx, tx, now, b); err != nil {
+		return nil, err
+	}
+	occ, err := Next(w.prog, &w.st)
+	if err != nil {
+		return nil, err
+	}
+	var next *time.Time
+	if occ != nil {
+		next = &occ.Due
+	} else {
+		next = &now
+	}
+	return acts, e.Store.SaveEnrollmentState(ctx, tx, now, store.StateUpdate{
+		ID: w.row.ID, Track: w.st.Track, Origin: w.st.Origin, Shift: w.st.Shift, Cursor: w.st.Cursor,
+		CronCursors: jsonText(w.st.CronCursors), Extensions: jsonText(w.ext), NextDueAt: next, Phase: w.phase,
+	})
+}
+
+func askMinute(s *programs.Step) int {
+	if s.At != "" {
+		return s.Minute()
+	}
+	if sched, err := programs.ParseCron(s.Cron); err == nil {
+		n := sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+		return n.Hour()*60 + n.Minute()
+	}
+	return 9 * 60
+}

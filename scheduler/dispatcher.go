@@ -1,0 +1,205 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rekindle/rekindle/channel"
+	"github.com/rekindle/rekindle/store"
+)
+
+// Dispatcher sends the deliveries of one channel. Each worker owns one
+// Sender for as long as the dispatcher lives, so a provider connection is
+// reused across messages and batches.
+type Dispatcher struct {
+	e       *Engine
+	ch      channel.Channel
+	workers int
+	id      string
+
+	mu      sync.Mutex
+	senders []channel.Sender
+}
+
+// NewDispatcher makes a dispatcher for ch with n workers. id names this
+// process in claimed rows.
+func (e *Engine) NewDispatcher(ch channel.Channel, workers int, id string) *Dispatcher {
+	if workers < 1 {
+		workers = 1
+	}
+	return &Dispatcher{e: e, ch: ch, workers: workers, id: id, senders: make([]channel.Sender, workers)}
+}
+
+// Channel is the channel this dispatcher sends on.
+func (d *Dispatcher) Channel() channel.Channel { return d.ch }
+
+// Close closes the workers' senders.
+func (d *Dispatcher) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, s := range d.senders {
+		if s != nil {
+			s.Close()
+			d.senders[i] = nil
+		}
+	}
+	return nil
+}
+
+func (d *Dispatcher) sender(i int) (channel.Sender, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.senders[i] == nil {
+		s, err := d.ch.NewSender()
+		if err != nil {
+			return nil, err
+		}
+		d.senders[i] = s
+	}
+	return d.senders[i], nil
+}
+
+// DispatchOnce claims one batch, sends it with the workers and records every
+// outcome in one statement. It returns how many deliveries it claimed. Sends
+// already started are finished even when ctx is cancelled (the provider
+// timeouts bound them), so a shutdown does not leave accepted messages
+// unrecorded.
+func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	e := d.e
+	start := time.Now()
+	now := e.Clock.Now()
+	batch, err := e.Store.ClaimDeliveries(ctx, now, string(d.ch.Kind()), e.Cfg.ClaimBatch, e.Cfg.Lease, d.id)
+	if err != nil {
+		return 0, fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	acks := make([]store.Ack, len(batch))
+	var supMu sync.Mutex
+	var suppress []store.Suppression
+	sendCtx := context.WithoutCancel(ctx)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < d.workers && w < len(batch); w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := range jobs {
+				ack, sup := d.send(sendCtx, w, batch[i])
+				acks[i] = ack
+				if sup != nil {
+					supMu.Lock()
+					suppress = append(suppress, *sup)
+					supMu.Unlock()
+				}
+			}
+		}(w)
+	}
+	for i, del := range batch {
+		if del.Status == "cancelled" { // suppressed: cancelled by the claim itself
+			e.Observer.DeliveryResult(del.Channel, "cancelled")
+			continue
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	live := acks[:0]
+	for _, a := range acks {
+		if a.ID != 0 {
+			live = append(live, a)
+		}
+	}
+	if _, err := e.Store.AckDeliveries(sendCtx, e.Clock.Now(), live, suppress); err != nil {
+		// The leases run out and the rescuer re-queues these rows: at-least-once.
+		return len(batch), fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
+	}
+	e.Observer.ObserveDispatcherBatch(string(d.ch.Kind()), time.Since(start))
+	return len(batch), nil
+}
+
+// send hands one delivery to the worker's sender and turns the outcome into
+// an ack (and a suppression for permanent failures).
+func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (store.Ack, *store.Suppression) {
+	e := d.e
+	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
+	s, err := d.sender(worker)
+	var res channel.Result
+	if err == nil {
+		res, err = s.Send(ctx, channel.Message{
+			DeliveryID: del.ID, Channel: channel.Kind(del.Channel), To: del.To,
+			Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
+			UnsubscribeURL: del.UnsubscribeURL, UnsubscribeMailto: e.Cfg.Mailto, ListID: e.Cfg.ListID,
+		})
+	}
+	if err == nil {
+		ack.Status, ack.ProviderID = "sent", res.ProviderID
+		e.Observer.DeliveryResult(del.Channel, "sent")
+		return ack, nil
+	}
+	permanent, code := channel.Classify(err)
+	ack.Code, ack.Err = code, truncate(err.Error(), 500)
+	e.Observer.ProviderError(del.Channel, code)
+	if permanent {
+		ack.Status = "failed"
+		e.Observer.DeliveryResult(del.Channel, "failed")
+		e.Log.Warn("delivery failed permanently; address suppressed", "delivery", del.ID, "channel", del.Channel, "code", code)
+		return ack, &store.Suppression{Channel: del.Channel, Address: del.To, Reason: "provider " + code, Source: "provider"}
+	}
+	if del.Attempts >= e.Cfg.MaxAttempts {
+		ack.Status = "failed"
+		e.Observer.DeliveryResult(del.Channel, "failed")
+		e.Log.Warn("delivery failed after its last attempt", "delivery", del.ID, "channel", del.Channel, "attempts", del.Attempts, "code", code)
+		return ack, nil
+	}
+	ack.Status = "queued"
+	ack.RetryAt = e.retryAt(del)
+	e.Observer.DeliveryResult(del.Channel, "retried")
+	e.Log.Info("delivery will be retried", "delivery", del.ID, "channel", del.Channel, "attempt", del.Attempts, "code", code, "at", ack.RetryAt)
+	return ack, nil
+}
+
+// retryAt backs off exponentially with jitter and respects quiet hours.
+func (e *Engine) retryAt(del store.Delivery) time.Time {
+	delay := e.Cfg.RetryBase << min(del.Attempts-1, 20)
+	if delay > e.Cfg.RetryMax || delay <= 0 {
+		delay = e.Cfg.RetryMax
+	}
+	delay = time.Duration(float64(delay) * (0.8 + 0.4*rand.Float64()))
+	at := e.Clock.Now().Add(delay)
+	q := e.Cfg.EmailQuiet
+	if del.Channel == "sms" {
+		q = e.Cfg.SMSQuiet
+	}
+	if loc, err := e.Zone(del.Timezone); err == nil {
+		at = q.Defer(at, loc)
+	}
+	return at
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// RescueOnce returns expired leases to the queue.
+func (e *Engine) RescueOnce(ctx context.Context) ([]int64, error) {
+	ids, err := e.Store.RescueExpired(ctx, e.Clock.Now(), e.Cfg.MaxAttempts)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > 0 {
+		e.Log.Warn("rescued deliveries whose lease expired", "count", len(ids))
+	}
+	return ids, nil
+}

@@ -1,0 +1,223 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/render"
+	"github.com/rekindle/rekindle/store"
+)
+
+// MaxStepsPerPass bounds how many steps one enrollment may have planned in
+// one planner pass; anything beyond waits for the next pass.
+const MaxStepsPerPass = 32
+
+// work is an enrollment being planned: its row, program and schedule state.
+type work struct {
+	row   store.Enrollment
+	comp  *render.Compiled
+	prog  *programs.Program
+	loc   *time.Location
+	st    State
+	last  map[string]time.Time // channel -> last lesson's send time (pacing)
+	ext   map[string]int
+	sms   int
+	phase string
+}
+
+func (e *Engine) newWork(ctx context.Context, row store.Enrollment) (*work, error) {
+	comp, err := e.Version(ctx, row.ProgramVersionID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := e.Zone(row.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	w := &work{row: row, comp: comp, prog: comp.Program, loc: loc, last: row.LastLesson.V, ext: row.Extensions.V,
+		sms: row.SMSCount, phase: row.Phase}
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	if w.ext == nil {
+		w.ext = map[string]int{}
+	}
+	w.st = State{Track: row.Track, StartDate: civilDate(row.StartDate), Origin: row.TrackOrigin, Shift: row.ShiftDays,
+		Cursor: row.Cursor, CronCursors: row.CronCursors.V, Loc: loc}
+	if w.st.CronCursors == nil {
+		w.st.CronCursors = map[string]string{}
+	}
+	return w, nil
+}
+
+// channelsFor picks the channels a step goes on for this person: the ones it
+// lists that the person confirmed (only the first of them with prefer_first).
+func channelsFor(s *programs.Step, row store.Enrollment) []string {
+	var out []string
+	for _, ch := range s.Channels {
+		ok := (ch == "email" && row.Email != "" && row.EmailStatus == "confirmed") ||
+			(ch == "sms" && row.Phone != "" && row.SMSStatus == "confirmed")
+		if ok {
+			out = append(out, ch)
+			if s.PreferFirst {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// plan advances w through every step due by now (at most MaxStepsPerPass),
+// appending rendered deliveries and check-ins to b. It returns the
+// enrollment's next due time (nil when its track is finished) and whether it
+// completed.
+func (e *Engine) plan(w *work, now time.Time, b *store.PlanBatch) (next *time.Time, completed bool, err error) {
+	for i := 0; i < MaxStepsPerPass; i++ {
+		occ, err := Next(w.prog, &w.st)
+		if err != nil {
+			return nil, false, err
+		}
+		if occ == nil {
+			return nil, true, nil
+		}
+		if occ.Due.After(now) {
+			return &occ.Due, false, nil
+		}
+		if late := now.Sub(occ.Due); late > e.Cfg.Grace {
+			if occ.Step.IsCron() {
+				// A stale repeating prompt is skipped; the next one comes on time.
+				w.st.Advance(occ)
+				continue
+			}
+			// Catch-up: the calendar shifts so this step lands today and the
+			// rest keep their spacing, instead of a backlog arriving at once.
+			if days := daysBetween(occ.Civil, LocalDate(now, w.loc)); days > 0 {
+				w.st.Shift += days
+				continue
+			}
+		}
+		if err := e.planOccurrence(w, occ, now, b); err != nil {
+			return nil, false, err
+		}
+		w.st.Advance(occ)
+	}
+	// More is due than one pass plans: come back at once.
+	return &now, false, nil
+}
+
+// planOccurrence renders one occurrence for each of the person's channels.
+func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *store.PlanBatch) error {
+	s := occ.Step
+	if s.Phase != "" {
+		w.phase = s.Phase
+	}
+	chans := channelsFor(s, w.row)
+	if len(chans) == 0 {
+		return nil
+	}
+	day := w.st.ProgramDay(occ.Civil)
+	vars := programs.Vars{
+		FirstName:    w.row.FirstName,
+		ProgramTitle: w.prog.Title,
+		Day:          day,
+		Week:         (day-1)/7 + 1,
+		Phase:        w.prog.PhaseTitle(w.phase),
+		ManageURL:    e.Links.Manage(w.row.SubscriberID),
+	}
+	var token string
+	if s.Checkin != nil {
+		token = newToken()
+	}
+	var opened time.Time
+	for _, ch := range chans {
+		notBefore := occ.Due
+		if s.Kind == programs.KindLesson {
+			if last, ok := w.last[ch]; ok && notBefore.Before(last.Add(e.pacingFor(w.prog))) {
+				notBefore = last.Add(e.pacingFor(w.prog))
+			}
+		}
+		notBefore = e.quietFor(w.prog, ch).Defer(notBefore, w.loc)
+		if s.Kind == programs.KindLesson {
+			w.last[ch] = notBefore
+		}
+		if opened.IsZero() || notBefore.Before(opened) {
+			opened = notBefore
+		}
+		d := store.NewDelivery{
+			EnrollmentID: w.row.ID, SubscriberID: w.row.SubscriberID, StepKey: occ.Key, Kind: s.Kind,
+			Phase: w.phase, Channel: ch, DueAt: occ.Due, NotBefore: notBefore,
+		}
+		v := vars
+		v.UnsubscribeURL = e.Links.Unsubscribe(w.row.SubscriberID, ch)
+		switch ch {
+		case "email":
+			var links *render.CheckinLinks
+			if s.Checkin != nil {
+				links = &render.CheckinLinks{Question: s.Checkin.Question}
+				for _, a := range s.Checkin.Answers {
+					label := a.Label
+					if label == "" {
+						label = a.Value
+					}
+					links.Answers = append(links.Answers, render.AnswerLink{Label: label, URL: e.Links.Checkin(token, a.Value)})
+				}
+			}
+			m, err := w.comp.Email(s, v, links)
+			if err != nil {
+				return err
+			}
+			d.To, d.Subject, d.Preheader, d.Text, d.HTML = w.row.Email, m.Subject, m.Preheader, m.Text, m.HTML
+			d.UnsubscribeURL = v.UnsubscribeURL
+		case "sms":
+			text, err := w.comp.SMS(s, v, w.sms)
+			if err != nil {
+				return err
+			}
+			w.sms++
+			d.To, d.Text = w.row.Phone, text
+		}
+		b.Deliveries = append(b.Deliveries, d)
+	}
+	if s.Checkin != nil {
+		window := s.Checkin.AnswerWindow.D()
+		if window <= 0 {
+			window = 72 * time.Hour
+		}
+		b.Checkins = append(b.Checkins, store.NewCheckin{
+			EnrollmentID: w.row.ID, StepKey: s.Key, Occurrence: occ.Key, Prompt: s.Checkin.Prompt,
+			Token: token, OpenedAt: opened, ClosesAt: opened.Add(window),
+		})
+	}
+	return nil
+}
+
+// update is the enrollment row after planning.
+func (w *work) update(next *time.Time, completed bool) store.EnrollmentUpdate {
+	status := "active"
+	if completed {
+		status = "completed"
+	}
+	return store.EnrollmentUpdate{
+		ID: w.row.ID, Status: status, Track: w.st.Track, Origin: w.st.Origin, Shift: w.st.Shift, Cursor: w.st.Cursor,
+		CronCursors: jsonText(w.st.CronCursors), LastLesson: jsonText(w.last), Extensions: jsonText(w.ext),
+		SMSCount: w.sms, Phase: w.phase, NextDueAt: next,
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the platform's random source is gone; nothing is safe
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// ClaimDeliveries leases up to limit queued deliveries of one channel whose
+// time has come. Deliveries to suppressed addresses come back with status
+// "cancelled" and must not be sent.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, channel string, limit int, lease time.Duration, worker string) ([]Delivery, error) {
+	var out []Delivery
+	if err := s.stmt(nil, "claim_deliveries").SelectContext(ctx, &out, now, channel, limit, lease.Milliseconds(), worker); err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// AckDeliveries records a batch of outcomes in one statement, and suppresses
+// the addresses of permanent failures (cancelling what is queued for them)
+// in the same transaction.
+func (s *Store) AckDeliveries(ctx context.Context, now time.Time, acks []Ack, suppress []Suppression) (int64, error) {
+	if len(acks) == 0 {
+		return 0, nil
+	}
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: ack: %w", err)
+	}
+	defer tx.Rollback()
+	n := len(acks)
+	id, att := make([]int64, n), make([]int64, n)
+	st, pid, code, msg, retry := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	for i, a := range acks {
+		id[i], att[i], st[i], pid[i], code[i], msg[i] = a.ID, int64(a.Attempt), a.Status, a.ProviderID, a.Code, a.Err
+		if !a.RetryAt.IsZero() {
+			r := ts(a.RetryAt)
+			retry[i] = &r
+		}
+	}
+	res, err := s.stmt(tx, "ack_deliveries").ExecContext(ctx, now, pq.Array(id), pq.Array(att), pq.Array(st),
+		pq.Array(pid), pq.Array(code), pq.Array(msg), pq.Array(nullable(retry)))
+	if err != nil {
+		return 0, fmt.Errorf("store: ack deliveries: %w", err)
+	}
+	acked, _ := res.RowsAffected()
+	if err := s.suppress(ctx, tx, now, suppress); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: ack: commit: %w", err)
+	}
+	return acked, nil
+}
+
+// nullable turns optional strings into values pq writes as NULL.
+func nullable(in []*string) []sql.NullString {
+	out := make([]sql.NullString, len(in))
+	for i, v := range in {
+		if v != nil {
+			out[i] = sql.NullString{String: *v, Valid: true}
+		}
+	}
+	return out
+}
+
+// RescueExpired returns deliveries whose lease ran out to the queue (or
+// fails them after their last attempt) and returns their ids.
+func (s *Store) RescueExpired(ctx context.Context, now time.Time, maxAttempts int) ([]int64, error) {
+	var ids []int64
+	if err := s.stmt(nil, "rescue_expired_leases").SelectContext(ctx, &ids, now, maxAttempts); err != nil {
+		return nil, fmt.Errorf("store: rescue leases: %w", err)
+	}
+	return ids, nil
+}

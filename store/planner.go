@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// ClaimDueEnrollments locks up to limit active enrollments due at now. The
+// locks last until tx ends; concurrent planners skip locked rows.
+func (s *Store) ClaimDueEnrollments(ctx context.Context, tx *sqlx.Tx, now time.Time, limit int) ([]Enrollment, error) {
+	var out []Enrollment
+	if err := s.stmt(tx, "claim_due_enrollments").SelectContext(ctx, &out, now, limit); err != nil {
+		return nil, fmt.Errorf("store: claim due enrollments: %w", err)
+	}
+	return out, nil
+}
+
+// EnrollmentUpdate is an enrollment's state after planning.
+type EnrollmentUpdate struct {
+	ID          int64
+	Status      string
+	Track       string
+	Origin      int
+	Shift       int
+	Cursor      int64
+	CronCursors string // JSON
+	LastLesson  string // JSON
+	Extensions  string // JSON
+	SMSCount    int
+	Phase       string
+	NextDueAt   *time.Time
+}
+
+// PlanBatch is everything one planner batch writes, in one transaction.
+type PlanBatch struct {
+	Deliveries  []NewDelivery
+	Checkins    []NewCheckin
+	Enrollments []EnrollmentUpdate
+}
+
+// WritePlan writes a batch with one statement per table. Deliveries that
+// already exist (same enrollment, step and channel) are left alone: planning
+// is idempotent. It returns how many deliveries were new.
+func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b PlanBatch) (int64, error) {
+	if n := len(b.Checkins); n > 0 {
+		enr, step, occ, prompt, tok := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		opened, closes := make([]string, n), make([]string, n)
+		for i, c := range b.Checkins {
+			enr[i], step[i], occ[i], prompt[i], tok[i] = c.EnrollmentID, c.StepKey, c.Occurrence, c.Prompt, c.Token
+			opened[i], closes[i] = ts(c.OpenedAt), ts(c.ClosesAt)
+		}
+		if _, err := s.stmt(tx, "insert_checkins").ExecContext(ctx, now, pq.Array(enr), pq.Array(step), pq.Array(occ),
+			pq.Array(prompt), pq.Array(tok), pq.Array(opened), pq.Array(closes)); err != nil {
+			return 0, fmt.Errorf("store: insert checkins: %w", err)
+		}
+	}
+	var inserted int64
+	if n := len(b.Deliveries); n > 0 {
+		enr, sub := make([]int64, n), make([]int64, n)
+		step, kind, phase, ch, to := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		due, nb := make([]string, n), make([]string, n)
+		subj, pre, txt, html, unsub := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, d := range b.Deliveries {
+			enr[i], sub[i], step[i], kind[i], phase[i], ch[i], to[i] = d.EnrollmentID, d.SubscriberID, d.StepKey, d.Kind, d.Phase, d.Channel, d.To
+			due[i], nb[i] = ts(d.DueAt), ts(d.NotBefore)
+			subj[i], pre[i], txt[i], html[i], unsub[i] = d.Subject, d.Preheader, d.Text, d.HTML, d.UnsubscribeURL
+		}
+		res, err := s.stmt(tx, "insert_deliveries").ExecContext(ctx, now, pq.Array(enr), pq.Array(sub), pq.Array(step),
+			pq.Array(kind), pq.Array(phase), pq.Array(ch), pq.Array(to), pq.Array(due), pq.Array(nb),
+			pq.Array(subj), pq.Array(pre), pq.Array(txt), pq.Array(html), pq.Array(unsub))
+		if err != nil {
+			return 0, fmt.Errorf("store: insert deliveries: %w", err)
+		}
+		inserted, _ = res.RowsAffected()
+	}
+	if n := len(b.Enrollments); n > 0 {
+		id, cur := make([]int64, n), make([]int64, n)
+		st, track, cron, last, ext, phase := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		origin, shift, sms := make([]int64, n), make([]int64, n), make([]int64, n)
+		next := make([]sql.NullString, n)
+		for i, u := range b.Enrollments {
+			id[i], st[i], track[i], origin[i], shift[i], cur[i] = u.ID, u.Status, u.Track, int64(u.Origin), int64(u.Shift), u.Cursor
+			cron[i], last[i], ext[i], sms[i], phase[i] = u.CronCursors, u.LastLesson, u.Extensions, int64(u.SMSCount), u.Phase
+			if u.NextDueAt != nil {
+				next[i] = sql.NullString{String: ts(*u.NextDueAt), Valid: true}
+			}
+		}
+		if _, err := s.stmt(tx, "update_planned_enrollments").ExecContext(ctx, now, pq.Array(id), pq.Array(st), pq.Array(track),
+			pq.Array(origin), pq.Array(shift), pq.Array(cur), pq.Array(cron), pq.Array(last), pq.Array(ext),
+			pq.Array(sms), pq.Array(phase), pq.Array(next)); err != nil {
+			return 0, fmt.Errorf("store: update enrollments: %w", err)
+		}
+	}
+	return inserted, nil
+}

@@ -1,0 +1,62 @@
+-- name: claim_deliveries
+-- One statement claims a batch and re-checks suppression: a delivery whose
+-- address was suppressed after it was queued is cancelled here, not sent.
+-- Deliveries of paused enrollments stay queued until the person resumes.
+WITH c AS (
+    SELECT d.id, coalesce(e.timezone, s.timezone, 'UTC') AS timezone
+    FROM deliveries d
+    LEFT JOIN enrollments e ON e.id = d.enrollment_id
+    LEFT JOIN subscribers s ON s.id = d.subscriber_id
+    WHERE d.status = 'queued' AND d.channel = $2 AND d.not_before <= $1
+      AND (e.id IS NULL OR e.status IN ('active', 'completed'))
+    ORDER BY d.not_before
+    LIMIT $3
+    FOR UPDATE OF d SKIP LOCKED
+), sup AS (
+    SELECT c.id FROM c JOIN deliveries d ON d.id = c.id
+    JOIN suppressions x ON x.channel = d.channel AND x.address = d.to_addr
+)
+UPDATE deliveries d
+SET status = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'cancelled' ELSE 'sending' END,
+    error = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'address suppressed' ELSE d.error END,
+    attempts = d.attempts + CASE WHEN d.id IN (SELECT id FROM sup) THEN 0 ELSE 1 END,
+    lease_until = $1::timestamptz + $4 * interval '1 millisecond',
+    claimed_by = $5, updated_at = $1
+FROM c
+WHERE d.id = c.id
+RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscriber_id, 0) AS subscriber_id,
+          d.step_key, d.kind, d.channel, d.to_addr, d.status, d.attempts, d.due_at, d.subject, d.preheader,
+          d.body_text, d.body_html, d.unsubscribe_url, c.timezone;
+
+-- name: ack_deliveries
+-- Fenced by attempts: a worker whose lease was rescued and re-claimed cannot
+-- overwrite the newer attempt's outcome.
+UPDATE deliveries d
+SET status = u.status, provider_id = nullif(u.provider_id, ''), error_code = nullif(u.code, ''),
+    error = nullif(u.err, ''), not_before = coalesce(u.retry_at, d.not_before), lease_until = NULL,
+    sent_at = CASE WHEN u.status = 'sent' THEN $1 ELSE d.sent_at END, updated_at = $1
+FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+     AS u(id, attempt, status, provider_id, code, err, retry_at)
+WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt;
+
+-- name: insert_suppressions
+INSERT INTO suppressions (channel, address, reason, source, created_at)
+SELECT u.channel, u.address, u.reason, u.source, $1
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(channel, address, reason, source)
+ON CONFLICT (channel, address) DO NOTHING;
+
+-- name: cancel_queued_to
+UPDATE deliveries d
+SET status = 'cancelled', error = 'address suppressed', updated_at = $1
+FROM unnest($2::text[], $3::text[]) AS u(channel, address)
+WHERE d.channel = u.channel AND d.to_addr = u.address AND d.status = 'queued';
+
+-- name: rescue_expired_leases
+-- Rows whose worker died mid-batch go back to the queue (or fail, when they
+-- have used every attempt).
+UPDATE deliveries
+SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,
+    error = CASE WHEN attempts >= $2 THEN 'lease expired on the last attempt' ELSE 'lease expired' END,
+    lease_until = NULL, not_before = $1, updated_at = $1
+WHERE status = 'sending' AND lease_until < $1
+RETURNING id;

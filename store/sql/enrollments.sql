@@ -1,0 +1,53 @@
+-- name: lock_enrollment
+SELECT e.id, e.subscriber_id, e.program_version_id, e.program, e.status, e.timezone, e.start_date,
+       e.track, e.track_origin, e.shift_days, e.cursor, e.cron_cursors, e.last_lesson, e.extensions,
+       e.sms_count, e.phase, e.next_due_at, e.paused_at,
+       s.first_name, coalesce(s.email, '') AS email, coalesce(s.phone, '') AS phone,
+       s.email_status, s.sms_status
+FROM enrollments e
+JOIN subscribers s ON s.id = e.subscriber_id
+WHERE e.id = $1
+FOR UPDATE OF e;
+
+-- name: pause_enrollment
+UPDATE enrollments SET status = 'paused', paused_at = $2, paused_until = $3, updated_at = $2
+WHERE id = $1 AND status = 'active';
+
+-- name: resume_enrollment
+-- The calendar shifts by the whole days the person was away, queued
+-- messages included, so nothing piles up on the day they come back.
+UPDATE enrollments
+SET status = 'active', paused_at = NULL, paused_until = NULL,
+    shift_days = shift_days + $3, next_due_at = $4, updated_at = $2
+WHERE id = $1 AND status = 'paused';
+
+-- name: shift_queued_deliveries
+UPDATE deliveries
+SET not_before = greatest(not_before + $3 * interval '1 day', $2), updated_at = $2
+WHERE enrollment_id = $1 AND status = 'queued';
+
+-- name: unenroll
+UPDATE enrollments SET status = 'unenrolled', next_due_at = NULL, updated_at = $2
+WHERE id = $1 AND status IN ('pending', 'active', 'paused');
+
+-- name: cancel_queued_of_enrollment
+UPDATE deliveries SET status = 'cancelled', error = $3, updated_at = $2
+WHERE enrollment_id = $1 AND status = 'queued';
+
+-- name: due_to_resume
+SELECT id FROM enrollments WHERE status = 'paused' AND paused_until <= $1 LIMIT 100;
+
+-- name: save_enrollment_state
+UPDATE enrollments
+SET track = $2, track_origin = $3, shift_days = $4, cursor = $5, cron_cursors = $6::jsonb,
+    extensions = $7::jsonb, next_due_at = $8, phase = $9, updated_at = $10,
+    status = CASE WHEN status = 'completed' THEN 'active' ELSE status END, completed_at = NULL
+WHERE id = $1 AND status IN ('active', 'paused', 'completed');
+
+-- name: activate_enrollment
+UPDATE enrollments SET status = 'active', start_date = $3, next_due_at = $4, updated_at = $2
+WHERE id = $1 AND status = 'pending';
+
+-- name: cancel_queued_lessons
+UPDATE deliveries SET status = 'cancelled', error = 'track switched', updated_at = $2
+WHERE enrollment_id = $1 AND status = 'queued' AND kind = 'lesson';

@@ -1,0 +1,49 @@
+-- name: claim_due_enrollments
+-- Locks due enrollments for this transaction; other planners skip them.
+SELECT e.id, e.subscriber_id, e.program_version_id, e.program, e.timezone,
+       e.start_date, e.track, e.track_origin, e.shift_days, e.cursor,
+       e.cron_cursors, e.last_lesson, e.extensions, e.sms_count, e.phase, e.next_due_at,
+       s.first_name, coalesce(s.email, '') AS email, coalesce(s.phone, '') AS phone,
+       s.email_status, s.sms_status
+FROM enrollments e
+JOIN subscribers s ON s.id = e.subscriber_id
+WHERE e.status = 'active' AND e.next_due_at <= $1
+ORDER BY e.next_due_at
+LIMIT $2
+FOR UPDATE OF e SKIP LOCKED;
+
+-- name: insert_deliveries
+INSERT INTO deliveries (enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr,
+                        due_at, not_before, subject, preheader, body_text, body_html,
+                        unsubscribe_url, created_at, updated_at)
+SELECT u.enrollment_id, u.subscriber_id, u.step_key, u.kind, u.phase, u.channel, u.to_addr,
+       u.due_at, u.not_before, u.subject, u.preheader, u.body_text, u.body_html,
+       u.unsubscribe_url, $1, $1
+FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[],
+            $15::text[])
+     AS u(enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr, due_at, not_before,
+          subject, preheader, body_text, body_html, unsubscribe_url)
+ON CONFLICT (enrollment_id, step_key, channel) DO NOTHING;
+
+-- name: insert_checkins
+INSERT INTO checkins (enrollment_id, step_key, occurrence, prompt, token, opened_at, closes_at, created_at)
+SELECT u.enrollment_id, u.step_key, u.occurrence, u.prompt, u.token, u.opened_at, u.closes_at, $1
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+     AS u(enrollment_id, step_key, occurrence, prompt, token, opened_at, closes_at)
+ON CONFLICT (enrollment_id, occurrence) DO NOTHING;
+
+-- name: update_planned_enrollments
+-- Guarded by status: an enrollment paused or left meanwhile keeps its state.
+UPDATE enrollments e
+SET status = u.status, track = u.track, track_origin = u.origin, shift_days = u.shift,
+    cursor = u.cursor, cron_cursors = u.cron_cursors::jsonb, last_lesson = u.last_lesson::jsonb,
+    extensions = u.extensions::jsonb, sms_count = u.sms_count, phase = u.phase,
+    next_due_at = u.next_due_at,
+    completed_at = CASE WHEN u.status = 'completed' THEN $1 ELSE e.completed_at END,
+    updated_at = $1
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[],
+            $9::text[], $10::text[], $11::int[], $12::text[], $13::timestamptz[])
+     AS u(id, status, track, origin, shift, cursor, cron_cursors, last_lesson, extensions, sms_count,
+          phase, next_due_at)
+WHERE e.id = u.id AND e.status = 'active';

@@ -1,0 +1,51 @@
+-- name: upsert_subscriber
+-- Finds a person by email or phone, or creates them.
+INSERT INTO subscribers (first_name, email, phone, timezone, email_status, sms_status, created_at, updated_at)
+VALUES ($1, nullif($2, ''), nullif($3, ''), $4, $5, $6, $7, $7)
+ON CONFLICT (email) DO UPDATE
+    SET first_name = CASE WHEN excluded.first_name <> '' THEN excluded.first_name ELSE subscribers.first_name END,
+        phone = coalesce(subscribers.phone, excluded.phone),
+        timezone = excluded.timezone,
+        email_status = CASE WHEN subscribers.email_status = 'confirmed' THEN 'confirmed' ELSE excluded.email_status END,
+        sms_status = CASE WHEN subscribers.sms_status = 'confirmed' THEN 'confirmed'
+                          WHEN excluded.sms_status = 'none' THEN subscribers.sms_status
+                          ELSE excluded.sms_status END,
+        updated_at = excluded.updated_at
+RETURNING id;
+
+-- name: subscriber_by_phone
+SELECT id FROM subscribers WHERE phone = $1;
+
+-- name: update_subscriber_channels
+UPDATE subscribers
+SET first_name = CASE WHEN $2 <> '' THEN $2 ELSE first_name END,
+    timezone = $3,
+    email_status = CASE WHEN $4 <> 'none' THEN $4 ELSE email_status END,
+    sms_status = CASE WHEN $5 <> 'none' THEN $5 ELSE sms_status END,
+    updated_at = $6
+WHERE id = $1;
+
+-- name: insert_consent
+INSERT INTO consents (subscriber_id, channel, action, consent_text, source, ip, user_agent, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: insert_enrollment
+INSERT INTO enrollments (subscriber_id, program_version_id, program, status, timezone, start_date, track,
+                         phase, next_due_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+RETURNING id;
+
+-- name: find_subscriber
+SELECT id, first_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone, timezone,
+       email_status, sms_status
+FROM subscribers
+WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2);
+
+-- name: live_enrollments_of
+SELECT id, program, status FROM enrollments
+WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')
+ORDER BY id;
+
+-- name: insert_event
+INSERT INTO events (subscriber_id, enrollment_id, kind, data, created_at)
+VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5);

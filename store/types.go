@@ -1,0 +1,145 @@
+package store
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// JSON scans and writes a jsonb column as a Go value.
+type JSON[T any] struct{ V T }
+
+// Scan implements sql.Scanner.
+func (j *JSON[T]) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("store: cannot scan %T as json", src)
+	}
+	return json.Unmarshal(b, &j.V)
+}
+
+// Value implements driver.Valuer.
+func (j JSON[T]) Value() (driver.Value, error) {
+	b, err := json.Marshal(j.V)
+	return string(b), err
+}
+
+// String is the JSON text.
+func (j JSON[T]) String() string {
+	b, _ := json.Marshal(j.V)
+	return string(b)
+}
+
+// Enrollment is an enrollment row with the subscriber fields the planner needs.
+type Enrollment struct {
+	ID               int64                      `db:"id"`
+	SubscriberID     int64                      `db:"subscriber_id"`
+	ProgramVersionID int64                      `db:"program_version_id"`
+	Program          string                     `db:"program"`
+	Status           string                     `db:"status"`
+	Timezone         string                     `db:"timezone"`
+	StartDate        time.Time                  `db:"start_date"`
+	Track            string                     `db:"track"`
+	TrackOrigin      int                        `db:"track_origin"`
+	ShiftDays        int                        `db:"shift_days"`
+	Cursor           int64                      `db:"cursor"`
+	CronCursors      JSON[map[string]string]    `db:"cron_cursors"`
+	LastLesson       JSON[map[string]time.Time] `db:"last_lesson"`
+	Extensions       JSON[map[string]int]       `db:"extensions"`
+	SMSCount         int                        `db:"sms_count"`
+	Phase            string                     `db:"phase"`
+	NextDueAt        sql.NullTime               `db:"next_due_at"`
+	PausedAt         sql.NullTime               `db:"paused_at"`
+
+	FirstName   string `db:"first_name"`
+	Email       string `db:"email"`
+	Phone       string `db:"phone"`
+	EmailStatus string `db:"email_status"`
+	SMSStatus   string `db:"sms_status"`
+}
+
+// NewDelivery is a rendered delivery the planner writes.
+type NewDelivery struct {
+	EnrollmentID   int64
+	SubscriberID   int64
+	StepKey        string
+	Kind           string
+	Phase          string
+	Channel        string
+	To             string
+	DueAt          time.Time
+	NotBefore      time.Time
+	Subject        string
+	Preheader      string
+	Text           string
+	HTML           string
+	UnsubscribeURL string
+}
+
+// NewCheckin is an open check-in the planner writes with its prompt.
+type NewCheckin struct {
+	EnrollmentID int64
+	StepKey      string
+	Occurrence   string
+	Prompt       string
+	Token        string
+	OpenedAt     time.Time
+	ClosesAt     time.Time
+}
+
+// Delivery is a claimed delivery, ready to send.
+type Delivery struct {
+	ID             int64     `db:"id"`
+	EnrollmentID   int64     `db:"enrollment_id"`
+	SubscriberID   int64     `db:"subscriber_id"`
+	StepKey        string    `db:"step_key"`
+	Kind           string    `db:"kind"`
+	Channel        string    `db:"channel"`
+	To             string    `db:"to_addr"`
+	Status         string    `db:"status"`
+	Attempts       int       `db:"attempts"`
+	DueAt          time.Time `db:"due_at"`
+	Subject        string    `db:"subject"`
+	Preheader      string    `db:"preheader"`
+	Text           string    `db:"body_text"`
+	HTML           string    `db:"body_html"`
+	UnsubscribeURL string    `db:"unsubscribe_url"`
+	Timezone       string    `db:"timezone"`
+}
+
+// Ack is the outcome of one send attempt.
+type Ack struct {
+	ID         int64
+	Attempt    int
+	Status     string // sent, queued (retry), failed
+	ProviderID string
+	Code       string
+	Err        string
+	RetryAt    time.Time // for status queued
+}
+
+// Suppression stops all sends to one address on one channel.
+type Suppression struct {
+	Channel, Address, Reason, Source string
+}
+
+// Checkin is a check-in row.
+type Checkin struct {
+	ID           int64     `db:"id"`
+	EnrollmentID int64     `db:"enrollment_id"`
+	StepKey      string    `db:"step_key"`
+	Occurrence   string    `db:"occurrence"`
+	Prompt       string    `db:"prompt"`
+	OpenedAt     time.Time `db:"opened_at"`
+	ClosesAt     time.Time `db:"closes_at"`
+	Answer       string    `db:"answer"`
+}
