@@ -1,0 +1,122 @@
+package scheduler
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/clock"
+)
+
+func TestResolveDST(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	lh, _ := time.LoadLocation("Australia/Lord_Howe") // a 30-minute DST shift
+	cases := []struct {
+		civil string
+		loc   *time.Location
+		want  string
+	}{
+		{"2026-03-08T02:30:00Z", ny, "2026-03-08T07:00:00Z"}, // gap: first instant after it, 03:00 EDT
+		{"2026-03-08T02:00:00Z", ny, "2026-03-08T07:00:00Z"},
+		{"2026-03-08T03:00:00Z", ny, "2026-03-08T07:00:00Z"},
+		{"2026-11-01T01:30:00Z", ny, "2026-11-01T05:30:00Z"}, // overlap: first occurrence, EDT
+		{"2026-11-01T01:00:00Z", ny, "2026-11-01T05:00:00Z"},
+		{"2026-11-01T02:00:00Z", ny, "2026-11-01T07:00:00Z"},
+		{"2026-03-08T09:00:00Z", ny, "2026-03-08T13:00:00Z"},
+		{"2026-04-05T01:45:00Z", lh, "2026-04-04T14:45:00Z"}, // Lord Howe overlap: first, at +11:00 (not 15:15Z at +10:30)
+	}
+	for _, c := range cases {
+		got := Resolve(utc(c.civil), c.loc)
+		if !got.Equal(utc(c.want)) {
+			t.Errorf("Resolve(%s in %s) = %s, want %s", c.civil, c.loc, got.UTC().Format(time.RFC3339), c.want)
+		}
+	}
+}
+
+func TestQuietDefer(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	q := DefaultSMSQuiet
+	cases := []struct{ in, want string }{
+		{"2026-06-10T20:00:00Z", "2026-06-11T06:00:00Z"}, // 22:00 local -> 08:00 next day
+		{"2026-06-10T04:00:00Z", "2026-06-10T06:00:00Z"}, // 06:00 local -> 08:00 same day
+		{"2026-06-10T10:00:00Z", "2026-06-10T10:00:00Z"}, // noon: untouched
+		{"2026-06-10T18:59:00Z", "2026-06-10T18:59:00Z"}, // 20:59: untouched
+		{"2026-06-10T19:00:00Z", "2026-06-11T06:00:00Z"}, // 21:00 sharp: quiet
+	}
+	for _, c := range cases {
+		if got := q.Defer(utc(c.in), berlin); !got.Equal(utc(c.want)) {
+			t.Errorf("Defer(%s) = %s, want %s", c.in, got.UTC().Format(time.RFC3339), c.want)
+		}
+	}
+	if got := (Quiet{}).Defer(utc("2026-06-10T20:00:00Z"), berlin); !got.Equal(utc("2026-06-10T20:00:00Z")) {
+		t.Error("no quiet hours must leave the time alone")
+	}
+}
+
+// Through the real planner and database: each step exactly once, at the
+// instant the design promises.
+func TestPlannerDST(t *testing.T) {
+	clk := clock.NewManual(utc("2026-03-05T05:00:00Z")) // 00:00 EST on the 5th
+	e := newEngine(t, clk)
+	spring := mustEnroll(t, e, EnrollRequest{Program: "timing", Email: "spring@example.org", Timezone: "America/New_York"})
+	planUntil(t, e, clk, utc("2026-03-10T00:00:00Z"), 15*time.Minute)
+
+	got := map[string][]time.Time{}
+	for _, d := range deliveries(t, e, spring) {
+		if d.Channel == "email" {
+			got[d.Step] = append(got[d.Step], d.DueAt)
+		}
+	}
+	want := map[string]string{
+		"d2":      "2026-03-07T14:00:00Z", // day 2, EST
+		"d3":      "2026-03-08T13:00:00Z", // day 3, EDT
+		"gap":     "2026-03-08T07:00:00Z", // 02:30 does not exist: 03:00 EDT
+		"overlap": "2026-03-08T06:30:00Z", // 01:30 EST, an ordinary time that day
+	}
+	for step, w := range want {
+		if len(got[step]) != 1 || !got[step][0].Equal(utc(w)) {
+			t.Errorf("%s: got %v, want exactly one at %s", step, got[step], w)
+		}
+	}
+
+	clk.Set(utc("2026-10-29T04:00:00Z")) // 00:00 EDT on the 29th
+	fall := mustEnroll(t, e, EnrollRequest{Program: "timing", Email: "fall@example.org", Timezone: "America/New_York"})
+	planUntil(t, e, clk, utc("2026-11-03T00:00:00Z"), 15*time.Minute)
+	n := 0
+	for _, d := range deliveries(t, e, fall) {
+		if d.Step == "overlap" {
+			n++
+			if !d.DueAt.Equal(utc("2026-11-01T05:30:00Z")) {
+				t.Errorf("overlap step due %s, want the first 01:30 (05:30Z)", d.DueAt.UTC())
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the 01:30 step on the fall-back day was planned %d times, want once", n)
+	}
+}
+
+func TestQuietHoursSMSWaitsEmailDoesNot(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-10T10:00:00Z"))
+	e := newEngine(t, clk)
+	id := mustEnroll(t, e, EnrollRequest{Program: "timing", Email: "q@example.org", Phone: "+4915112345678", Timezone: "Europe/Berlin"})
+	planUntil(t, e, clk, utc("2026-06-10T21:00:00Z"), 30*time.Minute)
+	var sms, email *row
+	for _, d := range deliveries(t, e, id) {
+		d := d
+		if d.Step == "late" && d.Channel == "sms" {
+			sms = &d
+		}
+		if d.Step == "late" && d.Channel == "email" {
+			email = &d
+		}
+	}
+	if sms == nil || email == nil {
+		t.Fatalf("the 22:00 step was not planned on both channels")
+	}
+	if want := utc("2026-06-10T20:00:00Z"); !email.NotBefore.Equal(want) {
+		t.Errorf("email goes at %s, want 22:00 local (%s)", email.NotBefore.UTC(), want)
+	}
+	if want := utc("2026-06-11T06:00:00Z"); !sms.NotBefore.Equal(want) {
+		t.Errorf("SMS goes at %s, want 08:00 local next morning (%s)", sms.NotBefore.UTC(), want)
+	}
+}
