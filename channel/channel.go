@@ -21,6 +21,8 @@ const (
 type Message struct {
 	DeliveryID int64
 	Channel    Kind
+	Step       string // program step key, for logs and the demo's progress lines
+	Kind       string // lesson, checkin, message, confirm, test
 	To         string // email address or E.164 phone number
 	ToName     string
 	Subject    string // email only

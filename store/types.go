@@ -103,6 +103,7 @@ type Delivery struct {
 	SubscriberID   int64     `db:"subscriber_id"`
 	StepKey        string    `db:"step_key"`
 	Kind           string    `db:"kind"`
+	Phase          string    `db:"phase"`
 	Channel        string    `db:"channel"`
 	To             string    `db:"to_addr"`
 	Status         string    `db:"status"`

@@ -25,7 +25,7 @@ SET status = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'cancelled' ELSE 'sendi
 FROM c
 WHERE d.id = c.id
 RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscriber_id, 0) AS subscriber_id,
-          d.step_key, d.kind, d.channel, d.to_addr, d.status, d.attempts, d.due_at, d.subject, d.preheader,
+          d.step_key, d.kind, d.phase, d.channel, d.to_addr, d.status, d.attempts, d.due_at, d.subject, d.preheader,
           d.body_text, d.body_html, d.unsubscribe_url, c.timezone;
 
 -- name: ack_deliveries

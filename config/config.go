@@ -1,0 +1,385 @@
+// Package config is rekindle's one table of settings: every environment
+// variable with its default, whether it is a secret, and how it is checked.
+// Flags override the environment; secrets may also come from NAME_FILE or a
+// systemd credential ($CREDENTIALS_DIRECTORY/<credential>).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	DatabaseURL      string
+	Listen           string
+	BaseURL          string
+	LogFormat        string
+	LogLevel         string
+	Tick             time.Duration
+	OutboxDir        string
+	ProgramsDir      string
+	TemplatesDir     string
+	QuietHours       string
+	EmailQuietHours  string
+	CatchupGrace     time.Duration
+	Pacing           time.Duration
+	SMTPHost         string
+	SMTPPort         int
+	SMTPUsername     string
+	SMTPPassword     string
+	SMTPTLS          string
+	EmailFrom        string
+	EmailReplyTo     string
+	EmailRate        float64
+	EmailWorkers     int
+	TwilioAccountSID string
+	TwilioAuthToken  string
+	TwilioAPIKey     string
+	TwilioAPISecret  string
+	TwilioFrom       string
+	TwilioMsgService string
+	TwilioAPIURL     string
+	SMSRate          float64
+	SecretKey        string
+	DefaultRegion    string
+	SMSBrand         string
+	PostalAddress    string
+	SupportContact   string
+	SupportResources string
+	ReplyRetention   time.Duration
+	ShutdownTimeout  time.Duration
+	AutoMigrate      bool
+}
+
+// Var is one row of the table.
+type Var struct {
+	Name       string
+	Default    string
+	Secret     bool
+	Credential string // systemd credential name for secrets
+	Help       string
+	set        func(c *Config, v string) error
+}
+
+func str(f func(*Config) *string, check ...func(string) error) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, ch := range check {
+			if err := ch(v); err != nil {
+				return err
+			}
+		}
+		*f(c) = v
+		return nil
+	}
+}
+
+func dur(f func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (e.g. 10s, 6h)", v)
+		}
+		if d < min {
+			return fmt.Errorf("%s is below the minimum %s", d, min)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func num(f func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x <= 0 {
+			return fmt.Errorf("%q is not a positive number", v)
+		}
+		*f(c) = x
+		return nil
+	}
+}
+
+func integer(f func(*Config) *int, lo, hi int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		x, err := strconv.Atoi(v)
+		if err != nil || x < lo || x > hi {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+		}
+		*f(c) = x
+		return nil
+	}
+}
+
+func oneOf(opts ...string) func(string) error {
+	return func(v string) error {
+		for _, o := range opts {
+			if v == o {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(opts, ", "))
+	}
+}
+
+func optional(check func(string) error) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		return check(v)
+	}
+}
+
+func httpURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", v)
+	}
+	return nil
+}
+
+func address(v string) error {
+	if _, err := mail.ParseAddress(v); err != nil {
+		return fmt.Errorf("%q is not an email address", v)
+	}
+	return nil
+}
+
+func quiet(v string) error {
+	a, b, ok := strings.Cut(v, "-")
+	if !ok || len(a) != 5 || len(b) != 5 || a[2] != ':' || b[2] != ':' {
+		return fmt.Errorf("%q: want HH:MM-HH:MM", v)
+	}
+	for _, x := range []string{a, b} {
+		h, e1 := strconv.Atoi(x[:2])
+		m, e2 := strconv.Atoi(x[3:])
+		if e1 != nil || e2 != nil || h > 23 || m > 59 {
+			return fmt.Errorf("%q: want HH:MM-HH:MM", v)
+		}
+	}
+	return nil
+}
+
+func minLen(n int) func(string) error {
+	return func(v string) error {
+		if len(v) < n {
+			return fmt.Errorf("must be at least %d characters", n)
+		}
+		return nil
+	}
+}
+
+// Table is every setting rekindle reads.
+var Table = []Var{
+	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Help: "PostgreSQL connection URL",
+		set: str(func(c *Config) *string { return &c.DatabaseURL })},
+	{Name: "REKINDLE_LISTEN", Default: "127.0.0.1:8080", Help: "HTTP listen address",
+		set: str(func(c *Config) *string { return &c.Listen })},
+	{Name: "REKINDLE_BASE_URL", Default: "http://127.0.0.1:8080", Help: "public URL for links and webhook signatures",
+		set: str(func(c *Config) *string { return &c.BaseURL }, httpURL)},
+	{Name: "REKINDLE_LOG_FORMAT", Default: "text", Help: "text or json",
+		set: str(func(c *Config) *string { return &c.LogFormat }, oneOf("text", "json"))},
+	{Name: "REKINDLE_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error",
+		set: str(func(c *Config) *string { return &c.LogLevel }, oneOf("debug", "info", "warn", "error"))},
+	{Name: "REKINDLE_TICK", Default: "10s", Help: "how often idle planner and dispatchers look for due work",
+		set: dur(func(c *Config) *time.Duration { return &c.Tick }, time.Millisecond)},
+	{Name: "REKINDLE_OUTBOX_DIR", Default: "./outbox", Help: "folder of the file channel",
+		set: str(func(c *Config) *string { return &c.OutboxDir })},
+	{Name: "REKINDLE_PROGRAMS_DIR", Default: "", Help: "load programs from this folder instead of the embedded ones",
+		set: str(func(c *Config) *string { return &c.ProgramsDir })},
+	{Name: "REKINDLE_TEMPLATES_DIR", Default: "", Help: "load templates from this folder instead of the embedded ones",
+		set: str(func(c *Config) *string { return &c.TemplatesDir })},
+	{Name: "REKINDLE_QUIET_HOURS", Default: "21:00-08:00", Help: "SMS quiet hours, recipient-local; empty for none",
+		set: str(func(c *Config) *string { return &c.QuietHours }, optional(quiet))},
+	{Name: "REKINDLE_EMAIL_QUIET_HOURS", Default: "", Help: "email quiet hours; empty for none",
+		set: str(func(c *Config) *string { return &c.EmailQuietHours }, optional(quiet))},
+	{Name: "REKINDLE_CATCHUP_GRACE", Default: "6h", Help: "a step later than this is stale: the calendar shifts",
+		set: dur(func(c *Config) *time.Duration { return &c.CatchupGrace }, time.Minute)},
+	{Name: "REKINDLE_PACING", Default: "20h", Help: "at most one lesson per channel per interval",
+		set: dur(func(c *Config) *time.Duration { return &c.Pacing }, 0)},
+	{Name: "REKINDLE_SMTP_HOST", Default: "", Help: "SMTP server; empty uses the file channel for email",
+		set: str(func(c *Config) *string { return &c.SMTPHost })},
+	{Name: "REKINDLE_SMTP_PORT", Default: "587", Help: "SMTP port",
+		set: integer(func(c *Config) *int { return &c.SMTPPort }, 1, 65535)},
+	{Name: "REKINDLE_SMTP_USERNAME", Default: "", Help: "SMTP user",
+		set: str(func(c *Config) *string { return &c.SMTPUsername })},
+	{Name: "REKINDLE_SMTP_PASSWORD", Default: "", Secret: true, Credential: "smtp-password", Help: "SMTP password",
+		set: str(func(c *Config) *string { return &c.SMTPPassword })},
+	{Name: "REKINDLE_SMTP_TLS", Default: "starttls", Help: "none, starttls or tls",
+		set: str(func(c *Config) *string { return &c.SMTPTLS }, oneOf("none", "starttls", "tls"))},
+	{Name: "REKINDLE_EMAIL_FROM", Default: "Rekindle <rekindle@localhost>", Help: "From address",
+		set: str(func(c *Config) *string { return &c.EmailFrom }, address)},
+	{Name: "REKINDLE_EMAIL_REPLY_TO", Default: "", Help: "Reply-To address",
+		set: str(func(c *Config) *string { return &c.EmailReplyTo }, optional(address))},
+	{Name: "REKINDLE_EMAIL_RATE", Default: "10", Help: "emails per second, across all instances",
+		set: num(func(c *Config) *float64 { return &c.EmailRate })},
+	{Name: "REKINDLE_EMAIL_WORKERS", Default: "4", Help: "SMTP connections per instance",
+		set: integer(func(c *Config) *int { return &c.EmailWorkers }, 1, 64)},
+	{Name: "TWILIO_ACCOUNT_SID", Default: "", Help: "Twilio account SID; empty uses the file channel for SMS",
+		set: str(func(c *Config) *string { return &c.TwilioAccountSID })},
+	{Name: "TWILIO_AUTH_TOKEN", Default: "", Secret: true, Credential: "twilio-auth-token", Help: "Twilio auth token",
+		set: str(func(c *Config) *string { return &c.TwilioAuthToken })},
+	{Name: "TWILIO_API_KEY", Default: "", Help: "Twilio API key (instead of the auth token)",
+		set: str(func(c *Config) *string { return &c.TwilioAPIKey })},
+	{Name: "TWILIO_API_SECRET", Default: "", Secret: true, Credential: "twilio-api-secret", Help: "Twilio API key secret",
+		set: str(func(c *Config) *string { return &c.TwilioAPISecret })},
+	{Name: "REKINDLE_TWILIO_FROM", Default: "", Help: "sending number (E.164)",
+		set: str(func(c *Config) *string { return &c.TwilioFrom })},
+	{Name: "REKINDLE_TWILIO_MESSAGING_SERVICE_SID", Default: "", Help: "messaging service (instead of a From number)",
+		set: str(func(c *Config) *string { return &c.TwilioMsgService })},
+	{Name: "REKINDLE_TWILIO_API_URL", Default: "https://api.twilio.com", Help: "Twilio API base URL (tests, proxies)",
+		set: str(func(c *Config) *string { return &c.TwilioAPIURL }, httpURL)},
+	{Name: "REKINDLE_SMS_RATE", Default: "1", Help: "SMS per second, across all instances",
+		set: num(func(c *Config) *float64 { return &c.SMSRate })},
+	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters)",
+		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(16)))},
+	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code",
+		set: str(func(c *Config) *string { return &c.DefaultRegion })},
+	{Name: "REKINDLE_SMS_BRAND", Default: "Rekindle", Help: "prefix of every SMS",
+		set: str(func(c *Config) *string { return &c.SMSBrand })},
+	{Name: "REKINDLE_POSTAL_ADDRESS", Default: "", Help: "sender's postal address for email footers",
+		set: str(func(c *Config) *string { return &c.PostalAddress })},
+	{Name: "REKINDLE_SUPPORT_CONTACT", Default: "", Help: "where subscribers get help (HELP replies, footers)",
+		set: str(func(c *Config) *string { return &c.SupportContact })},
+	{Name: "REKINDLE_SUPPORT_RESOURCES", Default: "", Help: "support resources (Markdown) for the low-mood message",
+		set: str(func(c *Config) *string { return &c.SupportResources })},
+	{Name: "REKINDLE_REPLY_RETENTION", Default: "4320h", Help: "keep check-in reply text this long",
+		set: dur(func(c *Config) *time.Duration { return &c.ReplyRetention }, time.Hour)},
+	{Name: "REKINDLE_SHUTDOWN_TIMEOUT", Default: "20s", Help: "finish in-flight sends within this on SIGTERM",
+		set: dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},
+	{Name: "REKINDLE_AUTO_MIGRATE", Default: "true", Help: "apply migrations when serve starts",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.AutoMigrate = b
+			return nil
+		}},
+}
+
+// FlagName is the command-line flag for a variable: REKINDLE_SMTP_HOST is
+// --smtp-host.
+func FlagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "REKINDLE_")), "_", "-")
+}
+
+// Source says where each effective value came from.
+type Source map[string]string
+
+// Error names the variable whose value is bad.
+type Error struct {
+	Name string
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s: %v", e.Name, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load builds the configuration from defaults, the environment (and secret
+// files), then the flags set on fs (registered with Flags). Every bad value
+// is reported, the first one in the error.
+func Load(getenv func(string) string, fs *flag.FlagSet) (*Config, Source, error) {
+	c := &Config{}
+	src := Source{}
+	setFlags := map[string]string{}
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = f.Value.String() })
+	}
+	var errs []error
+	for _, v := range Table {
+		val, from := v.Default, "default"
+		if s := getenv(v.Name); s != "" {
+			val, from = s, "env"
+		} else if v.Secret {
+			if s, where, err := secretFrom(getenv, v); err != nil {
+				errs = append(errs, &Error{v.Name, err})
+				continue
+			} else if where != "" {
+				val, from = s, where
+			}
+		}
+		if f, ok := setFlags[FlagName(v.Name)]; ok {
+			val, from = f, "flag"
+		}
+		if err := v.set(c, val); err != nil {
+			errs = append(errs, &Error{v.Name, err})
+			continue
+		}
+		src[v.Name] = from
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return c, src, nil
+}
+
+// secretFrom reads NAME_FILE or $CREDENTIALS_DIRECTORY/<credential>.
+func secretFrom(getenv func(string) string, v Var) (string, string, error) {
+	if p := getenv(v.Name + "_FILE"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", "", fmt.Errorf("%s_FILE: %w", v.Name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), "file", nil
+	}
+	if dir := getenv("CREDENTIALS_DIRECTORY"); dir != "" && v.Credential != "" {
+		b, err := os.ReadFile(filepath.Join(dir, v.Credential))
+		if err == nil {
+			return strings.TrimRight(string(b), "\r\n"), "credential", nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", "", fmt.Errorf("credential %s: %w", v.Credential, err)
+		}
+	}
+	return "", "", nil
+}
+
+// Flags registers one flag per variable on fs (values are read by Load).
+func Flags(fs *flag.FlagSet) {
+	for _, v := range Table {
+		fs.String(FlagName(v.Name), "", v.Help+" (env "+v.Name+")")
+	}
+}
+
+// Print writes the effective configuration, secrets masked.
+func Print(w io.Writer, getenv func(string) string, fs *flag.FlagSet) error {
+	_, src, err := Load(getenv, fs)
+	if err != nil {
+		return err
+	}
+	for _, v := range Table {
+		val := effective(v, getenv, fs)
+		if v.Secret && val != "" {
+			val = "********"
+		}
+		fmt.Fprintf(w, "%s=%s\t# %s\n", v.Name, val, src[v.Name])
+	}
+	return nil
+}
+
+func effective(v Var, getenv func(string) string, fs *flag.FlagSet) string {
+	val := v.Default
+	if s := getenv(v.Name); s != "" {
+		val = s
+	} else if v.Secret {
+		if s, where, _ := secretFrom(getenv, v); where != "" {
+			val = s
+		}
+	}
+	if fs != nil {
+		if f := fs.Lookup(FlagName(v.Name)); f != nil && f.Value.String() != "" {
+			val = f.Value.String()
+		}
+	}
+	return val
+}

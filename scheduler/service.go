@@ -1,0 +1,182 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Service runs the engine's loops: one planner, one dispatcher per channel,
+// and the periodic jobs (rescuer, pause expiry, and any added with AddJob).
+type Service struct {
+	e           *Engine
+	tick        time.Duration
+	dispatchers []*Dispatcher
+	jobs        []job
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	cron   *cron.Cron
+	kick   []chan struct{}
+}
+
+type job struct {
+	spec    string
+	name    string
+	cluster bool // runs on one instance at a time (advisory lock)
+	fn      func(ctx context.Context) error
+}
+
+// NewService makes a service; tick is how often idle loops look for work.
+func (e *Engine) NewService(tick time.Duration, dispatchers ...*Dispatcher) *Service {
+	s := &Service{e: e, tick: tick, dispatchers: dispatchers}
+	s.AddJob("@every 15s", "rescue expired leases", false, func(ctx context.Context) error {
+		_, err := e.RescueOnce(ctx)
+		return err
+	})
+	s.AddJob("@every 1m", "resume expired pauses", true, func(ctx context.Context) error {
+		_, err := e.ResumeExpiredPauses(ctx)
+		return err
+	})
+	return s
+}
+
+// AddJob adds a periodic job (robfig/cron spec). A cluster job holds a
+// Postgres advisory lock while it runs, so one instance runs it at a time.
+func (s *Service) AddJob(spec, name string, cluster bool, fn func(ctx context.Context) error) {
+	s.jobs = append(s.jobs, job{spec, name, cluster, fn})
+}
+
+// Start launches the loops. They run until Stop or until ctx is done.
+func (s *Service) Start(ctx context.Context) error {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.cron = cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	for _, j := range s.jobs {
+		j := j
+		if _, err := s.cron.AddFunc(j.spec, func() { s.runJob(ctx, j) }); err != nil {
+			return err
+		}
+	}
+	s.cron.Start()
+
+	s.kick = make([]chan struct{}, len(s.dispatchers))
+	for i := range s.dispatchers {
+		s.kick[i] = make(chan struct{}, 1)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.loop(ctx, "planner", nil, func(ctx context.Context) (bool, error) {
+			n, planned, err := s.e.PlanOnce(ctx)
+			if planned > 0 {
+				s.Kick()
+			}
+			return n >= s.e.Cfg.PlanBatch, err
+		})
+	}()
+	for i, d := range s.dispatchers {
+		i, d := i, d
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), s.kick[i], func(ctx context.Context) (bool, error) {
+				n, err := d.DispatchOnce(ctx)
+				return n >= s.e.Cfg.ClaimBatch, err
+			})
+		}()
+	}
+	return nil
+}
+
+// Kick wakes the dispatchers (new deliveries were planned).
+func (s *Service) Kick() {
+	for _, k := range s.kick {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stop stops claiming new work and waits up to timeout for in-flight batches
+// to be sent and recorded. It reports whether everything finished in time.
+func (s *Service) Stop(timeout time.Duration) bool {
+	if s.cancel == nil {
+		return true
+	}
+	s.cancel()
+	cronDone := s.cron.Stop()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		<-cronDone.Done()
+		close(done)
+	}()
+	select {
+	case <-done:
+		for _, d := range s.dispatchers {
+			d.Close()
+		}
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// loop runs fn until ctx ends: again at once while it reports more work
+// (draining a backlog), else after the tick with ±20% jitter so instances
+// do not poll in lockstep. Errors back off for a tick.
+func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, fn func(context.Context) (bool, error)) {
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		more, err := fn(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			s.e.Log.Error(name+" failed; will retry", "err", err)
+			more = false
+		}
+		if more {
+			continue
+		}
+		wait := time.Duration(float64(s.tick) * (0.8 + 0.4*rand.Float64()))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-kick:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) runJob(ctx context.Context, j job) {
+	if ctx.Err() != nil {
+		return
+	}
+	if !j.cluster {
+		if err := j.fn(ctx); err != nil {
+			s.e.Log.Error("job failed", "job", j.name, "err", err)
+		}
+		return
+	}
+	ran, err := s.e.Store.WithAdvisoryLock(ctx, lockID(j.name), j.fn)
+	if err != nil {
+		s.e.Log.Error("job failed", "job", j.name, "err", err)
+	} else if !ran {
+		s.e.Log.Debug("job running on another instance", "job", j.name)
+	}
+}
+
+func lockID(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("rekindle:" + name))
+	return int64(h.Sum64() >> 1)
+}
