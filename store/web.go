@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// RecordInbound stores an inbound message once per provider id. It reports
+// false when the id was seen before (a provider retry): do nothing then.
+func (s *Store) RecordInbound(ctx context.Context, now time.Time, providerID, channel, from, body string) (bool, error) {
+	var id int64
+	err := s.stmt(nil, "web_insert_inbound").GetContext(ctx, &id, providerID, channel, from, body, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: inbound message: %w", err)
+	}
+	return true, nil
+}
+
+// SetInboundResult notes what an inbound message did.
+func (s *Store) SetInboundResult(ctx context.Context, providerID, result string) error {
+	if _, err := s.stmt(nil, "web_set_inbound_result").ExecContext(ctx, providerID, result); err != nil {
+		return fmt.Errorf("store: inbound result: %w", err)
+	}
+	return nil
+}
+
+// SubscriberByID reads a person by id.
+func (s *Store) SubscriberByID(ctx context.Context, tx *sqlx.Tx, id int64) (Subscriber, error) {
+	var sub Subscriber
+	err := s.stmt(tx, "web_subscriber_by_id").GetContext(ctx, &sub, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sub, ErrNotFound
+	}
+	if err != nil {
+		return sub, fmt.Errorf("store: subscriber %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+// SetChannelStatus sets a person's consent state on one channel (email or
+// sms) to none, pending, confirmed or revoked.
+func (s *Store) SetChannelStatus(ctx context.Context, tx *sqlx.Tx, now time.Time, subscriberID int64, channel, status string) error {
+	if _, err := s.stmt(tx, "web_set_channel_status").ExecContext(ctx, subscriberID, channel, status, now); err != nil {
+		return fmt.Errorf("store: set %s status: %w", channel, err)
+	}
+	return nil
+}
+
+// RecordConsent appends one piece of consent evidence.
+func (s *Store) RecordConsent(ctx context.Context, tx *sqlx.Tx, now time.Time, subscriberID int64, c Consent) error {
+	if _, err := s.stmt(tx, "web_insert_consent").ExecContext(ctx, subscriberID, c.Channel, c.Action, c.Text, c.Source, c.IP, c.UserAgent, now); err != nil {
+		return fmt.Errorf("store: record consent: %w", err)
+	}
+	return nil
+}
+
+// Unsuppress lifts a suppression (an SMS START after a STOP).
+func (s *Store) Unsuppress(ctx context.Context, tx *sqlx.Tx, channel, address string) error {
+	if _, err := s.stmt(tx, "web_delete_suppression").ExecContext(ctx, channel, address); err != nil {
+		return fmt.Errorf("store: unsuppress: %w", err)
+	}
+	return nil
+}
+
+// EnrollmentVersion is the program version an enrollment is pinned to.
+func (s *Store) EnrollmentVersion(ctx context.Context, enrollmentID int64) (int64, error) {
+	var id int64
+	err := s.stmt(nil, "web_enrollment_version").GetContext(ctx, &id, enrollmentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: enrollment %d: %w", enrollmentID, err)
+	}
+	return id, nil
+}
+
+// LiveEnrollmentsTx lists a person's pending, active or paused enrollments
+// inside tx.
+func (s *Store) LiveEnrollmentsTx(ctx context.Context, tx *sqlx.Tx, subscriberID int64) ([]LiveEnrollment, error) {
+	var out []LiveEnrollment
+	if err := s.stmt(tx, "web_enrollments_of").SelectContext(ctx, &out, subscriberID); err != nil {
+		return nil, fmt.Errorf("store: enrollments: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,373 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/scheduler"
+	"github.com/rekindle/rekindle/store"
+	"github.com/rekindle/rekindle/token"
+)
+
+// ---- check-ins ----
+
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// checkinFor loads a check-in by its link token with the question it asks.
+func (s *server) checkinFor(w http.ResponseWriter, r *http.Request) (store.Checkin, *programs.Checkin, bool) {
+	ctx := r.Context()
+	c, err := s.Engine.Store.CheckinByToken(ctx, r.PathValue("token"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "We couldn't find this check-in",
+			"The link may be incomplete. Try opening it again from the email, or copy the whole address into your browser.")
+		return c, nil, false
+	}
+	if err != nil {
+		s.oops(w, r, err)
+		return c, nil, false
+	}
+	vid, err := s.Engine.Store.EnrollmentVersion(ctx, c.EnrollmentID)
+	if err != nil {
+		s.oops(w, r, err)
+		return c, nil, false
+	}
+	comp, err := s.Engine.Version(ctx, vid)
+	if err != nil {
+		s.oops(w, r, err)
+		return c, nil, false
+	}
+	step := comp.Program.Step(c.StepKey)
+	if step == nil || step.Checkin == nil {
+		s.fail(w, r, http.StatusNotFound, "This check-in is no longer asked",
+			"The program has changed since this email was sent, so there's nothing to answer here.")
+		return c, nil, false
+	}
+	return c, step.Checkin, true
+}
+
+func choices(q *programs.Checkin, selected string) []choice {
+	out := make([]choice, 0, len(q.Answers))
+	for _, a := range q.Answers {
+		label := a.Label
+		if label == "" {
+			label = a.Value
+		}
+		out = append(out, choice{Value: a.Value, Label: label, Selected: a.Value == selected})
+	}
+	return out
+}
+
+// checkinPage shows the question with the clicked answer preselected. It
+// records nothing: mail scanners open links too.
+func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
+	c, q, ok := s.checkinFor(w, r)
+	if !ok {
+		return
+	}
+	sel := r.URL.Query().Get("a")
+	if sel == "" {
+		sel = c.Answer
+	}
+	question := q.Question
+	if question == "" {
+		question = "How are things?"
+	}
+	s.render(w, http.StatusOK, "checkin", map[string]any{
+		"Title": "Your check-in", "Question": question, "Choices": choices(q, sel),
+		"Previous": c.Answer, "Closed": s.now().After(c.ClosesAt) && c.Answer != "",
+	})
+}
+
+// checkinAnswer records the answer.
+func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
+	c, q, ok := s.checkinFor(w, r)
+	if !ok {
+		return
+	}
+	a := strings.TrimSpace(r.PostFormValue("a"))
+	if a == "" {
+		s.fail(w, r, http.StatusBadRequest, "Please choose an answer", "Go back, pick the answer that fits best, and press the button again.")
+		return
+	}
+	res, err := s.Engine.RecordAnswer(r.Context(), scheduler.AnswerInput{CheckinID: c.ID, Value: a, Source: "email-link"})
+	switch {
+	case errors.Is(err, scheduler.ErrUnrecognized):
+		s.fail(w, r, http.StatusBadRequest, "That answer isn't one of the choices", "Go back and pick one of the answers shown on the page.")
+		return
+	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
+		s.message(w, http.StatusConflict, "This check-in has closed",
+			"Thanks for coming back to it. We kept the answer you gave earlier, and we'll ask again in a later check-in.")
+		return
+	case errors.Is(err, scheduler.ErrNoOpenCheckin):
+		s.fail(w, r, http.StatusNotFound, "We couldn't find this check-in", "It may have been removed when your program ended.")
+		return
+	case err != nil:
+		s.oops(w, r, err)
+		return
+	}
+	label := res.Value
+	for _, ch := range choices(q, "") {
+		if ch.Value == res.Value {
+			label = ch.Label
+		}
+	}
+	first := "We've noted your answer: " + label + "."
+	if res.Updated {
+		first = "We've updated your answer to: " + label + "."
+	}
+	s.message(w, http.StatusOK, "Thank you for checking in", first,
+		"There's nothing else you need to do. Your next message will arrive as planned.")
+}
+
+// ---- unsubscribe ----
+
+// unsubSubject parses "s<ID>.<channel>".
+func unsubSubject(sub string) (int64, string, bool) {
+	id, ch, ok := strings.Cut(sub, ".")
+	if !ok || (ch != "email" && ch != "sms") || !strings.HasPrefix(id, "s") {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(id[1:], 10, 64)
+	return n, ch, err == nil && n > 0
+}
+
+func (s *server) verify(w http.ResponseWriter, r *http.Request, purpose string) (string, bool) {
+	sub, err := s.Signer.Verify(purpose, r.PathValue("token"), s.now())
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		s.fail(w, r, http.StatusGone, "This link has expired",
+			"Links in our messages only work for a while. Use the link in a more recent message, or get in touch and we'll sort it out for you.")
+		return "", false
+	case err != nil:
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid",
+			"It may have been cut short when it was copied. Try opening it again from the message, or copy the whole address into your browser.")
+		return "", false
+	}
+	return sub, true
+}
+
+func channelName(ch string) string {
+	if ch == "sms" {
+		return "text messages"
+	}
+	return "emails"
+}
+
+func (s *server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Unsubscribe)
+	if !ok {
+		return
+	}
+	_, ch, ok := unsubSubject(subj)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name anything we can unsubscribe.")
+		return
+	}
+	s.render(w, http.StatusOK, "unsubscribe", map[string]any{"Title": "Unsubscribe", "Channel": channelName(ch)})
+}
+
+// unsubscribe works without cookies or a CSRF token: mail clients send
+// RFC 8058 one-click POSTs (List-Unsubscribe=One-Click) on their own.
+func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Unsubscribe)
+	if !ok {
+		return
+	}
+	id, ch, ok := unsubSubject(subj)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name anything we can unsubscribe.")
+		return
+	}
+	ctx := r.Context()
+	sub, err := s.Engine.Store.SubscriberByID(ctx, nil, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.message(w, http.StatusOK, "You're unsubscribed", "We have no messages to send you.")
+		return
+	}
+	if err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	source := "email-link"
+	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
+		source = "one-click"
+	}
+	if err := s.optOut(ctx, sub, ch, source, clientIP(r), r.UserAgent()); err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	more := "If you change your mind, you're always welcome to sign up again."
+	if hasOther(sub, ch) {
+		other := "text messages"
+		if ch == "sms" {
+			other = "emails"
+		}
+		more = "You'll still get " + other + " unless you unsubscribe from those too. " + more
+	}
+	s.message(w, http.StatusOK, "You're unsubscribed", "We won't send you any more "+channelName(ch)+".", more)
+}
+
+// ---- confirm ----
+
+func confirmSubject(sub string) (int64, bool) {
+	if !strings.HasPrefix(sub, "e") {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(sub[1:], 10, 64)
+	return n, err == nil && n > 0
+}
+
+func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Confirm)
+	if !ok {
+		return
+	}
+	if _, ok := confirmSubject(subj); !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name a sign-up we can confirm.")
+		return
+	}
+	s.render(w, http.StatusOK, "confirm", map[string]any{"Title": "Confirm your sign-up"})
+}
+
+func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Confirm)
+	if !ok {
+		return
+	}
+	id, ok := confirmSubject(subj)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name a sign-up we can confirm.")
+		return
+	}
+	ctx := r.Context()
+	var row store.Enrollment
+	err := s.Engine.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		row, err = s.Engine.Store.LockEnrollment(ctx, tx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "We couldn't find this sign-up", "It may have been removed. You're welcome to sign up again.")
+		return
+	}
+	if err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	switch row.Status {
+	case "active", "paused", "completed":
+		s.message(w, http.StatusOK, "You're already confirmed", "There's nothing more to do. Your messages are on their way.")
+		return
+	case "unenrolled":
+		s.message(w, http.StatusOK, "This sign-up has ended", "You left this program, so there's nothing to confirm. You're welcome to sign up again any time.")
+		return
+	}
+	if row.EmailStatus == "revoked" {
+		s.message(w, http.StatusOK, "You've unsubscribed", "You unsubscribed from our emails, so we won't start sending them. You're welcome to sign up again any time.")
+		return
+	}
+	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), r.UserAgent(), id); err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	s.message(w, http.StatusOK, "You're confirmed", "Thank you. Your first message is on its way; keep an eye on your inbox.",
+		"Every message has a link to pause or unsubscribe whenever you need to.")
+}
+
+// ---- manage ----
+
+func manageSubject(sub string) (int64, bool) {
+	if !strings.HasPrefix(sub, "s") {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(sub[1:], 10, 64)
+	return n, err == nil && n > 0
+}
+
+type manageItem struct {
+	ID            int64
+	Title, Status string
+}
+
+func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Manage)
+	if !ok {
+		return
+	}
+	id, ok := manageSubject(subj)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name a subscription.")
+		return
+	}
+	live, err := s.Engine.Store.LiveEnrollments(r.Context(), id)
+	if err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	progs := s.Engine.Programs()
+	var items []manageItem
+	for _, e := range live {
+		title := e.Program
+		if p := progs[e.Program]; p != nil && p.Title != "" {
+			title = p.Title
+		}
+		items = append(items, manageItem{ID: e.ID, Title: title, Status: e.Status})
+	}
+	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program."}[r.URL.Query().Get("done")]
+	s.render(w, http.StatusOK, "manage", map[string]any{"Title": "Your subscription", "Items": items, "Notice": notice})
+}
+
+func (s *server) manage(w http.ResponseWriter, r *http.Request) {
+	subj, ok := s.verify(w, r, token.Manage)
+	if !ok {
+		return
+	}
+	subID, ok := manageSubject(subj)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name a subscription.")
+		return
+	}
+	ctx := r.Context()
+	eid, _ := strconv.ParseInt(r.PostFormValue("enrollment"), 10, 64)
+	live, err := s.Engine.Store.LiveEnrollments(ctx, subID)
+	if err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	found := false
+	for _, e := range live {
+		found = found || e.ID == eid
+	}
+	if !found {
+		s.fail(w, r, http.StatusNotFound, "We couldn't find that program", "It may already have ended. Reload the page to see where things stand.")
+		return
+	}
+	var done string
+	switch r.PostFormValue("action") {
+	case "pause":
+		done = "paused"
+		_, err = s.Engine.Pause(ctx, eid, nil)
+	case "resume":
+		done = "resumed"
+		_, err = s.Engine.Resume(ctx, eid)
+	case "leave":
+		done = "left"
+		_, err = s.Engine.Unenroll(ctx, eid, "left from the manage page")
+	default:
+		s.fail(w, r, http.StatusBadRequest, "Please choose what to do", "Go back and press pause, resume or leave.")
+		return
+	}
+	if err != nil {
+		s.oops(w, r, err)
+		return
+	}
+	http.Redirect(w, r, r.URL.Path+"?done="+done, http.StatusSeeOther)
+}

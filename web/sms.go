@@ -1,0 +1,294 @@
+package web
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/twilio/twilio-go/client"
+
+	"github.com/rekindle/rekindle/scheduler"
+	"github.com/rekindle/rekindle/store"
+)
+
+// CTIA opt-out and opt-in words (whole message, any case).
+var (
+	stopWords  = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+	startWords = []string{"START", "UNSTOP"}
+	helpWords  = []string{"HELP", "INFO"}
+	pauseRe    = regexp.MustCompile(`^PAUSE(?:\s+(?:FOR\s+)?(\d{1,3})(?:\s*(?:DAYS?|D))?)?$`)
+)
+
+const hintReply = "Sorry, we didn't catch that. You can reply with a number 1-5 or YES/NO to answer a check-in, PAUSE to take a break, STOP to stop texts, or HELP for help."
+
+// twilioSMS handles an inbound text.
+func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	params := map[string]string{}
+	for k, v := range r.PostForm {
+		if len(v) > 0 {
+			params[k] = v[0]
+		}
+	}
+	u := s.BaseURL + r.URL.Path
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	v := client.NewRequestValidator(s.TwilioAuthToken)
+	if s.TwilioAuthToken == "" || sig == "" || !v.Validate(u, params, sig) {
+		s.Log.Warn("web: twilio webhook with a missing or wrong signature", "ip", clientIP(r))
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	sid, from, body := params["MessageSid"], params["From"], params["Body"]
+	if sid == "" || from == "" {
+		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	fresh, err := s.Engine.Store.RecordInbound(ctx, s.now(), sid, "sms", from, body)
+	if err != nil {
+		s.Log.Error("web: inbound sms", "err", err)
+		http.Error(w, "try again", http.StatusInternalServerError)
+		return
+	}
+	if !fresh {
+		twiml(w, "")
+		return
+	}
+	reply, result, err := s.handleSMS(ctx, from, body, strings.ToUpper(strings.TrimSpace(params["OptOutType"])))
+	if err != nil {
+		s.Log.Error("web: inbound sms", "sid", sid, "err", err)
+		result = "error: " + err.Error()
+		reply = "Sorry, something went wrong on our side. Please try again later."
+	}
+	if err := s.Engine.Store.SetInboundResult(ctx, sid, result); err != nil {
+		s.Log.Error("web: inbound sms result", "sid", sid, "err", err)
+	}
+	twiml(w, reply)
+}
+
+// handleSMS decides what a text means and does it. It returns the reply and
+// a short note of what happened.
+func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (reply, result string, err error) {
+	text := strings.TrimSpace(body)
+	word := strings.ToUpper(strings.Join(strings.Fields(text), " "))
+	word = strings.Trim(word, ".!")
+	switch optOutType {
+	case "STOP":
+		word = "STOP"
+	case "START":
+		word = "START"
+	case "HELP":
+		word = "HELP"
+	}
+	sub, ferr := s.Engine.Store.FindSubscriber(ctx, nil, "", from)
+	known := ferr == nil
+	if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
+		return "", "", ferr
+	}
+	// With Twilio Advanced Opt-Out, Twilio has already replied.
+	quiet := func(s string) string {
+		if optOutType != "" {
+			return ""
+		}
+		return s
+	}
+	switch {
+	case contains(stopWords, word):
+		if !known {
+			// Not a subscriber, but the number still must not be texted.
+			err := s.Engine.Store.Suppress(ctx, s.now(), []store.Suppression{{Channel: "sms", Address: from, Reason: "unsubscribed", Source: "sms"}})
+			return quiet("You're unsubscribed and won't get any more texts from us. Reply START to resubscribe."), "stop (unknown number)", err
+		}
+		if err := s.optOut(ctx, sub, "sms", "sms", "", ""); err != nil {
+			return "", "", err
+		}
+		msg := "You're unsubscribed from " + s.brand(ctx, sub.ID) + " texts and won't get any more. Reply START to resubscribe."
+		if hasOther(sub, "sms") {
+			msg += " Your email lessons continue; every email has an unsubscribe link."
+		}
+		return quiet(msg), "stop", nil
+	case contains(startWords, word):
+		if !known {
+			err := s.Engine.Store.InTx(ctx, func(tx *sqlx.Tx) error { return s.Engine.Store.Unsuppress(ctx, tx, "sms", from) })
+			return quiet("You're resubscribed to texts. Reply HELP for help, STOP to stop."), "start (unknown number)", err
+		}
+		if err := s.optIn(ctx, sub, "sms", "sms", body); err != nil {
+			return "", "", err
+		}
+		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to stop."), "start", nil
+	case contains(helpWords, word):
+		return quiet(s.helpText(ctx, sub.ID, known)), "help", nil
+	}
+	if !known {
+		return "We don't have this number on file. Reply HELP for help or STOP to stop texts.", "unknown number", nil
+	}
+	if word == "YES" && sub.SMSStatus == "pending" {
+		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
+			return "", "", err
+		}
+		return "Thanks, you're confirmed! Your texts from " + s.brand(ctx, sub.ID) + " start soon. Msg & data rates may apply. Reply HELP for help, STOP to stop.", "sms confirmed", nil
+	}
+	if m := pauseRe.FindStringSubmatch(word); m != nil {
+		var until *time.Time
+		days := 0
+		if m[1] != "" {
+			days, _ = strconv.Atoi(m[1])
+			if days > 0 {
+				t := s.now().Add(time.Duration(days) * 24 * time.Hour)
+				until = &t
+			}
+		}
+		n, err := s.eachLive(ctx, sub.ID, "active", func(id int64) (bool, error) { return s.Engine.Pause(ctx, id, until) })
+		if err != nil {
+			return "", "", err
+		}
+		if n == 0 {
+			return "There's nothing running to pause right now. Reply RESUME if you paused earlier.", "pause: nothing active", nil
+		}
+		if days > 0 {
+			return fmt.Sprintf("Paused for %d days. We'll pick up where you left off; reply RESUME to come back sooner.", days), "paused", nil
+		}
+		return "Paused. Take the time you need; reply RESUME whenever you're ready to continue.", "paused", nil
+	}
+	if word == "RESUME" {
+		n, err := s.eachLive(ctx, sub.ID, "paused", func(id int64) (bool, error) { return s.Engine.Resume(ctx, id) })
+		if err != nil {
+			return "", "", err
+		}
+		if n == 0 {
+			return "Nothing is paused, so there's nothing to resume. You're all set.", "resume: nothing paused", nil
+		}
+		return "Welcome back! Your lessons pick up from where you left off.", "resumed", nil
+	}
+	// Program commands such as MOVED ON.
+	live, err := s.Engine.Store.LiveEnrollments(ctx, sub.ID)
+	if err != nil {
+		return "", "", err
+	}
+	progs := s.Engine.Programs()
+	for _, e := range live {
+		p := progs[e.Program]
+		if p == nil {
+			continue
+		}
+		if cmd, ok := scheduler.FindCommand(p, text); ok {
+			acts, err := s.Engine.ApplyCommand(ctx, e.ID, cmd)
+			if err != nil {
+				return "", "", err
+			}
+			return "Got it, thank you for telling us. We've adjusted your program to fit.", "command: " + strings.Join(acts, ", "), nil
+		}
+	}
+	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
+	switch {
+	case errors.Is(err, scheduler.ErrUnrecognized), errors.Is(err, scheduler.ErrNoOpenCheckin):
+		return hintReply, "unrecognized", nil
+	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
+		return "Thanks! That check-in has closed, so we kept your earlier answer. We'll ask again soon.", "answer window closed", nil
+	case err != nil:
+		return "", "", err
+	}
+	if res.Updated {
+		return "Thanks, we've updated your answer.", "answer updated: " + res.Value, nil
+	}
+	return "Thanks for letting us know.", "answer: " + res.Value, nil
+}
+
+// eachLive runs fn on the person's enrollments with the given status and
+// counts those it changed.
+func (s *server) eachLive(ctx context.Context, subscriberID int64, status string, fn func(id int64) (bool, error)) (int, error) {
+	live, err := s.Engine.Store.LiveEnrollments(ctx, subscriberID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range live {
+		if e.Status != status {
+			continue
+		}
+		ok, err := fn(e.ID)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// brand is the title of the person's (first) live program, or "Rekindle".
+func (s *server) brand(ctx context.Context, subscriberID int64) string {
+	if p := s.firstProgram(ctx, subscriberID); p != "" {
+		if prog := s.Engine.Programs()[p]; prog != nil && prog.Title != "" {
+			return prog.Title
+		}
+	}
+	return "Rekindle"
+}
+
+func (s *server) firstProgram(ctx context.Context, subscriberID int64) string {
+	if subscriberID == 0 {
+		return ""
+	}
+	live, err := s.Engine.Store.LiveEnrollments(ctx, subscriberID)
+	if err != nil || len(live) == 0 {
+		return ""
+	}
+	return live[0].Program
+}
+
+func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) string {
+	title, freq := "Rekindle", "Up to 5 msgs/week"
+	if known {
+		if prog := s.Engine.Programs()[s.firstProgram(ctx, subscriberID)]; prog != nil {
+			if prog.Title != "" {
+				title = prog.Title
+			}
+			if prog.Frequency != "" {
+				freq = prog.Frequency
+			}
+		}
+	}
+	msg := title + ": coaching lessons and check-ins by text. " + freq + ". "
+	if s.SupportContact != "" {
+		msg += "Help: " + s.SupportContact + ". "
+	}
+	return msg + "Msg & data rates may apply. Reply PAUSE to take a break, Reply STOP to opt out."
+}
+
+func contains(list []string, w string) bool {
+	for _, x := range list {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// twiml answers Twilio with an optional reply message.
+func twiml(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><Response>`)
+	if msg != "" {
+		b.WriteString("<Message>")
+		xml.EscapeText(&b, []byte(msg))
+		b.WriteString("</Message>")
+	}
+	b.WriteString("</Response>")
+	w.Write([]byte(b.String()))
+}
