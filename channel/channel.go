@@ -23,6 +23,7 @@ type Message struct {
 	Channel    Kind
 	Step       string // program step key, for logs and the demo's progress lines
 	Kind       string // lesson, checkin, message, confirm, test
+	Phase      string // the person's program phase when it was planned
 	To         string // email address or E.164 phone number
 	ToName     string
 	Subject    string // email only

@@ -135,7 +135,7 @@ func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (
 	var res channel.Result
 	if err == nil {
 		res, err = s.Send(ctx, channel.Message{
-			DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, To: del.To,
+			DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
 			Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
 			UnsubscribeURL: del.UnsubscribeURL, UnsubscribeMailto: e.Cfg.Mailto, ListID: e.Cfg.ListID,
 		})

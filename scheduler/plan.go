@@ -113,7 +113,9 @@ func (e *Engine) plan(w *work, now time.Time, b *store.PlanBatch) (next *time.Ti
 // planOccurrence renders one occurrence for each of the person's channels.
 func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *store.PlanBatch) error {
 	s := occ.Step
-	if s.Phase != "" {
+	if s.Phase != "" && !s.IsCron() && s.Day != nil {
+		// Only calendar steps move the person's phase: a weekly check-in or
+		// an on-demand message belongs to whatever phase they are in.
 		w.phase = s.Phase
 	}
 	chans := channelsFor(s, w.row)

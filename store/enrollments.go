@@ -276,3 +276,27 @@ func (s *Store) CancelQueuedLessons(ctx context.Context, tx *sqlx.Tx, now time.T
 	}
 	return nil
 }
+
+// DeleteSubscriber removes a person and everything about them (the demo's
+// reset; operators use erase, which keeps anonymous counts).
+func (s *Store) DeleteSubscriber(ctx context.Context, email, phone string) error {
+	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.stmt(tx, "delete_subscriber").ExecContext(ctx, email, phone); err != nil {
+			return fmt.Errorf("store: delete subscriber: %w", err)
+		}
+		if _, err := s.stmt(tx, "delete_suppressions_of").ExecContext(ctx, email, phone); err != nil {
+			return fmt.Errorf("store: delete suppressions: %w", err)
+		}
+		return nil
+	})
+}
+
+// EnrollmentFinished reports whether an enrollment has ended and nothing is
+// left to send for it.
+func (s *Store) EnrollmentFinished(ctx context.Context, id int64) (bool, error) {
+	var done bool
+	if err := s.stmt(nil, "enrollment_finished").GetContext(ctx, &done, id); err != nil {
+		return false, fmt.Errorf("store: enrollment %d: %w", id, err)
+	}
+	return done, nil
+}

@@ -30,3 +30,6 @@ SELECT answer FROM checkins
 WHERE enrollment_id = $1 AND prompt = $2 AND answer IS NOT NULL
 ORDER BY opened_at DESC, id DESC
 LIMIT $3;
+
+-- name: purge_replies
+UPDATE checkins SET reply_text = NULL WHERE reply_text IS NOT NULL AND answered_at < $1;

@@ -49,3 +49,14 @@ ORDER BY id;
 -- name: insert_event
 INSERT INTO events (subscriber_id, enrollment_id, kind, data, created_at)
 VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5);
+
+-- name: delete_subscriber
+DELETE FROM subscribers WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2);
+
+-- name: delete_suppressions_of
+DELETE FROM suppressions WHERE (channel = 'email' AND address = $1) OR (channel = 'sms' AND address = $2);
+
+-- name: enrollment_finished
+SELECT e.status IN ('completed', 'unenrolled') AND NOT EXISTS (
+    SELECT 1 FROM deliveries d WHERE d.enrollment_id = e.id AND d.status IN ('queued', 'sending'))
+FROM enrollments e WHERE e.id = $1;

@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/mail"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/rekindle/rekindle/config"
+	"github.com/rekindle/rekindle/scheduler"
+	"github.com/rekindle/rekindle/store"
+)
+
+// adminFlags registers the flags every database command takes.
+func adminFlags(env *Env, name string) (*flag.FlagSet, *string) {
+	fs := flagSet(env, name)
+	db := fs.String("database-url", "", "PostgreSQL URL (env DATABASE_URL)")
+	fs.String("programs-dir", "", "load programs from this folder (env REKINDLE_PROGRAMS_DIR)")
+	fs.String("programs", "", "same as --programs-dir")
+	return fs, db
+}
+
+func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
+	cfg, err := loadConfig(env, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f := fs.Lookup("database-url"); f != nil && f.Value.String() != "" {
+		cfg.DatabaseURL = f.Value.String()
+	}
+	for _, name := range []string{"programs-dir", "programs"} {
+		if f := fs.Lookup(name); f != nil && f.Value.String() != "" {
+			cfg.ProgramsDir = f.Value.String()
+		}
+	}
+	return cfg, nil
+}
+
+func runMigrate(ctx context.Context, env *Env, args []string) error {
+	fs, _ := adminFlags(env, "migrate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	db, err := store.Connect(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := store.Migrate(ctx, db.DB)
+	if err != nil {
+		return err
+	}
+	cur, _, _ := store.SchemaVersion(ctx, db.DB)
+	fmt.Fprintf(env.Stdout, "schema at version %d (%d migrations applied now)\n", cur, len(applied))
+	return nil
+}
+
+// normalizeEmail checks and lower-cases an address.
+func normalizeEmail(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return "", fmt.Errorf("--email %q is not an email address", s)
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+// normalizePhone parses a number to E.164.
+func normalizePhone(s, region string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a valid phone number", s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+func runEnroll(ctx context.Context, env *Env, args []string) error {
+	fs, _ := adminFlags(env, "enroll")
+	program := fs.String("program", "", "program slug")
+	email := fs.String("email", "", "email address")
+	phone := fs.String("phone", "", "phone number (E.164)")
+	tz := fs.String("tz", "", "IANA time zone, e.g. Europe/Berlin")
+	name := fs.String("name", "", "first name")
+	start := fs.String("start", "", "start day YYYY-MM-DD or an RFC 3339 time (default: today)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *program == "" || *tz == "" || (*email == "" && *phone == "") {
+		return usagef("--program, --tz and --email or --phone are required")
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	e, err := normalizeEmail(*email)
+	if err != nil {
+		return err
+	}
+	p, err := normalizePhone(*phone, cfg.DefaultRegion)
+	if err != nil {
+		return fmt.Errorf("--phone: %w", err)
+	}
+	loc, err := scheduler.LoadZone(*tz)
+	if err != nil {
+		return fmt.Errorf("--tz: %w", err)
+	}
+	var at time.Time
+	if *start != "" {
+		if at, err = time.Parse(time.RFC3339, *start); err != nil {
+			d, derr := time.ParseInLocation("2006-01-02", *start, loc)
+			if derr != nil {
+				return fmt.Errorf("--start %q: want YYYY-MM-DD or RFC 3339", *start)
+			}
+			at = d.Add(time.Hour)
+		}
+	}
+	a, err := wire(ctx, env, cfg, wireOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var consents []store.Consent
+	if e != "" {
+		consents = append(consents, store.Consent{Channel: "email", Action: "confirmed", Text: "enrolled by an operator", Source: "operator"})
+	}
+	if p != "" {
+		consents = append(consents, store.Consent{Channel: "sms", Action: "confirmed", Text: "enrolled by an operator", Source: "operator"})
+	}
+	sub, id, err := a.engine.Enroll(ctx, scheduler.EnrollRequest{Program: *program, FirstName: *name, Email: e, Phone: p,
+		Timezone: *tz, Start: at, Source: "operator", Consents: consents})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "enrolled subscriber %d in %s (enrollment %d)\n", sub, *program, id)
+	return nil
+}
+
+func runStatus(ctx context.Context, env *Env, args []string) error {
+	fs, _ := adminFlags(env, "status")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := db.Status(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	w := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ENROLLMENTS\tPROGRAM\tPHASE\tSTATUS\tCOUNT")
+	for _, c := range st.Enrollments {
+		fmt.Fprintf(w, "\t%s\t%s\t%s\t%d\n", c.Program, c.Phase, c.Status, c.N)
+	}
+	fmt.Fprintln(w, "DELIVERIES\tCHANNEL\t\tSTATUS\tCOUNT")
+	for _, c := range st.Deliveries {
+		fmt.Fprintf(w, "\t%s\t\t%s\t%d\n", c.Channel, c.Status, c.N)
+	}
+	w.Flush()
+	fmt.Fprintf(env.Stdout, "due now: %d enrollments (oldest %.0fs), %d deliveries (oldest %.0fs)\n",
+		st.DueEnrollments, st.OldestDueSeconds, st.DueDeliveries, st.OldestQueuedSeconds)
+	return nil
+}
+
+// personCommand finds a person's live enrollments and applies fn to each.
+func personCommand(ctx context.Context, env *Env, name string, args []string, withDays bool,
+	fn func(a *app, id int64, days int) (bool, error)) error {
+	fs, _ := adminFlags(env, name)
+	email := fs.String("email", "", "the person's email")
+	phone := fs.String("phone", "", "the person's phone")
+	var days *int
+	if withDays {
+		days = fs.Int("days", 0, "resume automatically after this many days (0: until resumed)")
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*email == "") == (*phone == "") {
+		return usagef("give one of --email or --phone")
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	e, err := normalizeEmail(*email)
+	if err != nil {
+		return err
+	}
+	p, err := normalizePhone(*phone, cfg.DefaultRegion)
+	if err != nil {
+		return fmt.Errorf("--phone: %w", err)
+	}
+	a, err := wire(ctx, env, cfg, wireOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sub, err := a.store.FindSubscriber(ctx, nil, e, p)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no subscriber with that email or phone")
+	}
+	if err != nil {
+		return err
+	}
+	live, err := a.store.LiveEnrollments(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	d := 0
+	if days != nil {
+		d = *days
+	}
+	changed := 0
+	for _, l := range live {
+		ok, err := fn(a, l.ID, d)
+		if err != nil {
+			return err
+		}
+		if ok {
+			changed++
+			fmt.Fprintf(env.Stdout, "%s: %s (enrollment %d)\n", name, l.Program, l.ID)
+		}
+	}
+	if changed == 0 {
+		return fmt.Errorf("nothing to %s: the person has no enrollment in a state that allows it", name)
+	}
+	return nil
+}
+
+func runPause(ctx context.Context, env *Env, args []string) error {
+	return personCommand(ctx, env, "pause", args, true, func(a *app, id int64, days int) (bool, error) {
+		var until *time.Time
+		if days > 0 {
+			u := a.clock.Now().Add(time.Duration(days) * 24 * time.Hour)
+			until = &u
+		}
+		return a.engine.Pause(context.Background(), id, until)
+	})
+}
+
+func runResume(ctx context.Context, env *Env, args []string) error {
+	return personCommand(ctx, env, "resume", args, false, func(a *app, id int64, _ int) (bool, error) {
+		return a.engine.Resume(context.Background(), id)
+	})
+}
+
+func runUnenroll(ctx context.Context, env *Env, args []string) error {
+	return personCommand(ctx, env, "unenroll", args, false, func(a *app, id int64, _ int) (bool, error) {
+		return a.engine.Unenroll(context.Background(), id, "operator")
+	})
+}
+
+func runConfig(ctx context.Context, env *Env, args []string) error {
+	fs := flagSet(env, "config")
+	config.Flags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return config.Print(env.Stdout, env.Getenv, fs)
+}

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rekindle/rekindle/channel"
+	"github.com/rekindle/rekindle/clock"
+	"github.com/rekindle/rekindle/config"
+	"github.com/rekindle/rekindle/logging"
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/render"
+	"github.com/rekindle/rekindle/scheduler"
+	"github.com/rekindle/rekindle/store"
+	"github.com/rekindle/rekindle/templates"
+	"github.com/rekindle/rekindle/token"
+)
+
+// app is everything a running rekindle is wired from.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	clock    clock.Clock
+	store    *store.Store
+	engine   *scheduler.Engine
+	links    *token.Links
+	signer   *token.Signer
+	progs    map[string]*programs.Program
+	channels []channel.Channel
+}
+
+// loadConfig reads the settings table with the flags in fs.
+func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
+	cfg, _, err := config.Load(env.Getenv, fs)
+	return cfg, err
+}
+
+// loadPrograms reads the embedded programs, or those in dir.
+func loadPrograms(dir string) (map[string]*programs.Program, error) {
+	var fsys fs.FS = programs.Embedded()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	return programs.LoadAll(fsys, ".")
+}
+
+func templateFS(dir string) fs.FS {
+	if dir != "" {
+		return os.DirFS(dir)
+	}
+	return templates.FS
+}
+
+// wireOptions vary between serve, demo and the admin commands.
+type wireOptions struct {
+	clock    clock.Clock
+	migrate  bool // apply migrations (else require the schema to be current)
+	channels bool // build the delivery channels
+}
+
+// wire builds the app from the configuration: one place, returning errors.
+func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*app, error) {
+	log, err := logging.New(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, clock: o.clock}
+	if a.clock == nil {
+		a.clock = clock.Real{}
+	}
+	db, err := store.Connect(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 8})
+	if err != nil {
+		return nil, err
+	}
+	if o.migrate {
+		if applied, err := store.Migrate(ctx, db.DB); err != nil {
+			db.Close()
+			return nil, err
+		} else if len(applied) > 0 {
+			log.Info("migrations applied", "versions", fmt.Sprint(applied))
+		}
+	} else if err := store.CheckSchema(ctx, db.DB); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.store, err = store.New(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	key := cfg.SecretKey
+	if key == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		key = hex.EncodeToString(b)
+		log.Warn("REKINDLE_SECRET_KEY is not set: links signed now stop working when this process restarts")
+	}
+	if a.signer, err = token.NewSigner(key); err != nil {
+		return nil, err
+	}
+	a.links = &token.Links{Base: strings.TrimRight(cfg.BaseURL, "/"), Signer: a.signer, Now: a.clock.Now}
+	r, err := render.New(templateFS(cfg.TemplatesDir), render.Config{
+		SenderName: "Rekindle", PostalAddress: cfg.PostalAddress, SMSBrand: cfg.SMSBrand,
+		Support: supportText(cfg), HelpContact: cfg.SupportContact,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	smsQuiet, _ := scheduler.ParseQuiet(cfg.QuietHours)
+	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
+	a.engine = scheduler.New(a.store, a.clock, log, scheduler.Config{
+		Grace: cfg.CatchupGrace, Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet,
+		ListID: "Rekindle <rekindle." + hostOf(cfg.BaseURL) + ">",
+	}, r, a.links)
+	if a.progs, err = loadPrograms(cfg.ProgramsDir); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.engine.LoadPrograms(ctx, a.progs); err != nil {
+		a.close()
+		return nil, err
+	}
+	if o.channels {
+		if a.channels, err = buildChannels(cfg, log); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// supportText is what the low-mood message offers: the deployment's own
+// resources, or a general pointer when none are configured.
+func supportText(cfg *config.Config) string {
+	if cfg.SupportResources != "" {
+		return cfg.SupportResources
+	}
+	s := "If things feel heavy, please reach out to someone: a friend you trust, your doctor, or a local counselling service. If you are in danger or thinking about harming yourself, contact your local emergency number now."
+	if cfg.SupportContact != "" {
+		s += "\n\nYou can also write to " + cfg.SupportContact + "."
+	}
+	return s
+}
+
+func hostOf(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	if i := strings.IndexAny(u, ":/"); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}
+
+// buildChannels picks each channel's provider: the real one when it is
+// configured, else the file channel.
+func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, error) {
+	email, err := channel.NewFile(channel.Email, cfg.OutboxDir, cfg.EmailFrom, log)
+	if err != nil {
+		return nil, err
+	}
+	sms, err := channel.NewFile(channel.SMS, cfg.OutboxDir, cfg.EmailFrom, log)
+	if err != nil {
+		return nil, err
+	}
+	return []channel.Channel{email, sms}, nil
+}
+
+// dispatchers makes one dispatcher per channel.
+func (a *app) dispatchers(id string) []*scheduler.Dispatcher {
+	var out []*scheduler.Dispatcher
+	for _, ch := range a.channels {
+		workers := 1
+		if ch.Kind() == channel.Email {
+			workers = a.cfg.EmailWorkers
+		}
+		out = append(out, a.engine.NewDispatcher(ch, workers, id))
+	}
+	return out
+}
+
+func instanceID() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%d", h, os.Getpid(), time.Now().Unix())
+}

@@ -1,0 +1,116 @@
+// Package cli holds rekindle's subcommands. Every command returns an error
+// instead of exiting; Run turns it into the exit code: 0 ok, 1 error (one
+// line saying why), 2 usage.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Env is what a command runs with.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, env *Env, args []string) error
+}
+
+// errUsage marks a usage error (exit 2).
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return errUsage{fmt.Sprintf(format, a...)} }
+
+func commands() []command {
+	return []command{
+		{"serve", "run the daemon: planner, dispatchers, web server", runServe},
+		{"demo", "run the shipped program for one demo person on a fast clock", runDemo},
+		{"migrate", "apply database migrations", runMigrate},
+		{"enroll", "enroll a person: --program P --email E [--phone +E164] --tz ZONE [--name N] [--start DATE]", runEnroll},
+		{"status", "counts by program, phase and status; due backlog; deliveries [--json]", runStatus},
+		{"pause", "pause a person's programs: --email E | --phone P [--days N]", runPause},
+		{"resume", "resume a person's programs: --email E | --phone P", runResume},
+		{"unenroll", "end a person's programs: --email E | --phone P", runUnenroll},
+		{"programs", "programs validate [DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP", runPrograms},
+		{"send-test", "send one test message: --email ADDR | --phone NUMBER", runSendTest},
+		{"config", "print the effective configuration, secrets masked", runConfig},
+	}
+}
+
+// Run runs one subcommand.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	env := &Env{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, env, args[1:])
+		var u errUsage
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &u):
+			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, u.msg)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, oneLine(err))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "rekindle: unknown command %q\n", args[0])
+	printUsage(stderr)
+	return 2
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if strings.Count(s, "\n") > 0 {
+		// Multi-problem errors (program validation) keep one problem a line.
+		return s
+	}
+	return s
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: rekindle COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nEvery setting is an environment variable (see `rekindle config`) and a flag of the same name.")
+}
+
+// flagSet makes a flag set that reports errors instead of exiting.
+func flagSet(env *Env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("rekindle "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// parse parses flags, turning flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage{err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rekindle/rekindle/config"
+	"github.com/rekindle/rekindle/metrics"
+	"github.com/rekindle/rekindle/notify"
+	"github.com/rekindle/rekindle/store"
+)
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := flagSet(env, "serve")
+	config.Flags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, env, cfg, wireOptions{migrate: cfg.AutoMigrate, channels: true})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	m := metrics.New()
+	a.engine.Observer = m
+	m.RegisterSnapshot(a.snapshot)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.ready(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	if err := mountWeb(mux, a, m); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+
+	svc := a.engine.NewService(cfg.Tick, a.dispatchers(instanceID())...)
+	a.addJobs(svc)
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	n := notify.New(a.log)
+	n.Ready()
+	a.log.Info("rekindle serving", "listen", ln.Addr().String(), "programs", len(a.progs), "channels", channelNames(a))
+	wctx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go n.RunWatchdog(wctx, a.store.Ping)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-httpDone:
+			svc.Stop(cfg.ShutdownTimeout)
+			return fmt.Errorf("http: %w", err)
+		case <-hup:
+			n.Reloading()
+			a.reload(ctx)
+			n.ReloadDone()
+		}
+	}
+	n.Stopping()
+	a.log.Info("stopping: no new claims; finishing in-flight sends", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if !svc.Stop(cfg.ShutdownTimeout) {
+		a.log.Warn("shutdown timeout reached with sends in flight; their leases will expire and the rescuer re-queues them")
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// reload re-reads programs (and templates on next start) after validating
+// them; a bad program keeps the old ones running.
+func (a *app) reload(ctx context.Context) {
+	progs, err := loadPrograms(a.cfg.ProgramsDir)
+	if err != nil {
+		a.log.Error("reload refused: programs do not validate; the running ones stay", "err", err)
+		return
+	}
+	if err := a.engine.LoadPrograms(ctx, progs); err != nil {
+		a.log.Error("reload refused", "err", err)
+		return
+	}
+	a.progs = progs
+	a.log.Info("programs reloaded", "programs", len(progs))
+}
+
+// ready reports whether the database answers and the schema is current.
+func (a *app) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	return store.CheckSchema(ctx, a.store.DB.DB)
+}
+
+func (a *app) snapshot(ctx context.Context) (metrics.Snapshot, error) {
+	st, err := a.store.Status(ctx, a.clock.Now())
+	if err != nil {
+		return metrics.Snapshot{}, err
+	}
+	s := metrics.Snapshot{DueBacklog: st.DueEnrollments + st.DueDeliveries,
+		OldestDueAge: time.Duration(max(st.OldestDueSeconds, st.OldestQueuedSeconds) * float64(time.Second))}
+	for _, e := range st.Enrollments {
+		s.Enrollments = append(s.Enrollments, metrics.EnrollmentCount{Program: e.Program, Phase: e.Phase, Status: e.Status, N: e.N})
+	}
+	for _, d := range st.Deliveries {
+		s.Deliveries = append(s.Deliveries, metrics.DeliveryCount{Channel: d.Channel, Status: d.Status, N: d.N})
+	}
+	return s, nil
+}
+
+// addJobs adds the daemon's own periodic jobs.
+func (a *app) addJobs(svc interface {
+	AddJob(spec, name string, cluster bool, fn func(ctx context.Context) error)
+}) {
+	svc.AddJob("@every 1h", "purge old reply text", true, func(ctx context.Context) error {
+		n, err := a.store.PurgeReplies(ctx, a.clock.Now().Add(-a.cfg.ReplyRetention))
+		if n > 0 {
+			a.log.Info("purged check-in reply text past retention", "rows", n)
+		}
+		return err
+	})
+}
+
+func channelNames(a *app) []string {
+	var out []string
+	for _, c := range a.channels {
+		out = append(out, string(c.Kind())+":"+c.Name())
+	}
+	return out
+}
