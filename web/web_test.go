@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -570,3 +571,43 @@ type cookieJar struct{ c []*http.Cookie }
 
 func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) { j.c = append(j.c, cs...) }
 func (j *cookieJar) Cookies(*url.URL) []*http.Cookie          { return j.c }
+
+func TestPauseResumeAndManage(t *testing.T) {
+	f := newFixture(t)
+	sub, enr := f.enroll("pause@example.org", "+447700900207")
+	if out := f.sms("+447700900207", "pause 3 days"); !strings.Contains(out, "3 days") {
+		t.Fatalf("PAUSE 3 DAYS: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'paused' AND paused_until IS NOT NULL`, enr); n != 1 {
+		t.Fatal("not paused until a date")
+	}
+	if out := f.sms("+447700900207", "Resume"); !strings.Contains(out, "Welcome back") {
+		t.Fatalf("RESUME: %s", out)
+	}
+	if out := f.sms("+447700900207", "moved on"); !strings.Contains(out, "adjusted") {
+		t.Fatalf("MOVED ON: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND track = 'other'`, enr); n != 1 {
+		t.Fatal("MOVED ON did not switch track")
+	}
+
+	path := local(f.links.Manage(sub))
+	before := f.state()
+	if code, page := f.do("GET", path, "", ""); code != 200 || !strings.Contains(page, "Pause for now") {
+		t.Fatalf("manage page: %d", code)
+	}
+	sameState(t, "GET /manage", before, f.state())
+	code, _ := f.do("POST", path, "application/x-www-form-urlencoded", url.Values{"enrollment": {itoa(enr)}, "action": {"pause"}}.Encode())
+	if code != http.StatusSeeOther {
+		t.Fatalf("manage pause: %d", code)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'paused'`, enr); n != 1 {
+		t.Fatal("not paused from the manage page")
+	}
+	code, _ = f.do("POST", path, "application/x-www-form-urlencoded", url.Values{"enrollment": {"999999"}, "action": {"leave"}}.Encode())
+	if code != 404 {
+		t.Fatalf("someone else's enrollment: %d", code)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
