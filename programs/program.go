@@ -11,19 +11,19 @@ import (
 // round-trips through JSON: the database keeps the exact definition each
 // enrollment started on.
 type Program struct {
-	Slug            string            `json:"slug"`
-	Title           string            `json:"title"`
-	Version         string            `json:"version"`
-	Description     string            `json:"description,omitempty"`
-	Frequency       string            `json:"frequency,omitempty"`
-	DefaultTimezone string            `json:"default_timezone,omitempty"`
-	QuietHours      *Window           `json:"quiet_hours,omitempty"`
-	Pacing          Duration          `json:"pacing,omitempty"`
-	Phases          []Phase           `json:"phases"`
-	Tracks          []Track           `json:"tracks"`
-	Commands        []Command         `json:"commands,omitempty"`
+	Slug            string              `json:"slug"`
+	Title           string              `json:"title"`
+	Version         string              `json:"version"`
+	Description     string              `json:"description,omitempty"`
+	Frequency       string              `json:"frequency,omitempty"`
+	DefaultTimezone string              `json:"default_timezone,omitempty"`
+	QuietHours      *Window             `json:"quiet_hours,omitempty"`
+	Pacing          Duration            `json:"pacing,omitempty"`
+	Phases          []Phase             `json:"phases"`
+	Tracks          []Track             `json:"tracks"`
+	Commands        []Command           `json:"commands,omitempty"`
 	Content         map[string]*Content `json:"content"` // by path, e.g. "lessons/01.md"
-	Hash            string            `json:"hash"`
+	Hash            string              `json:"hash"`
 
 	steps map[string]*Step // by key, filled by index()
 }
@@ -50,17 +50,17 @@ const (
 
 // Step is one scheduled message (or check-in prompt).
 type Step struct {
-	Key         string   `json:"key"`
-	Phase       string   `json:"phase,omitempty"`
-	Kind        string   `json:"kind"`
-	Day         *int     `json:"day,omitempty"`
-	At          string   `json:"at,omitempty"`
-	Cron        string   `json:"cron,omitempty"`
+	Key         string     `json:"key"`
+	Phase       string     `json:"phase,omitempty"`
+	Kind        string     `json:"kind"`
+	Day         *int       `json:"day,omitempty"`
+	At          string     `json:"at,omitempty"`
+	Cron        string     `json:"cron,omitempty"`
 	Window      *DayWindow `json:"window,omitempty"`
-	Channels    []string `json:"channels"`
-	PreferFirst bool     `json:"prefer_first,omitempty"`
-	ContentRef  string   `json:"content"`
-	Checkin     *Checkin `json:"checkin,omitempty"`
+	Channels    []string   `json:"channels"`
+	PreferFirst bool       `json:"prefer_first,omitempty"`
+	ContentRef  string     `json:"content"`
+	Checkin     *Checkin   `json:"checkin,omitempty"`
 
 	Track   string `json:"-"` // filled by index()
 	Ordinal int    `json:"-"` // position within its track

@@ -66,7 +66,7 @@ func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinL
 		return Email{}, fmt.Errorf("render: %s exercise: %w", step.Key, err)
 	}
 	var body bytes.Buffer
-	if err := cc.bodyHTML.Execute(&body, v); err != nil {
+	if err := cc.bodyHTML.Execute(&body, emailVars{v, c.r.markdownHTML(v.Support)}); err != nil {
 		return Email{}, fmt.Errorf("render: %s body: %w", step.Key, err)
 	}
 	bodyText, err := execText(cc.bodyText, v)
@@ -93,6 +93,22 @@ func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinL
 	e.HTML = html.String()
 	e.Text = strings.TrimSpace(text.String()) + "\n"
 	return e, nil
+}
+
+// emailVars is what the HTML body runs with: the variables plus the
+// deployment's support resources turned from Markdown into HTML.
+type emailVars struct {
+	programs.Vars
+	SupportHTML htmltemplate.HTML
+}
+
+// markdownHTML converts operator-written Markdown (trusted config) to HTML.
+func (r *Renderer) markdownHTML(md string) htmltemplate.HTML {
+	var b bytes.Buffer
+	if err := r.md.Convert([]byte(md), &b); err != nil {
+		return htmltemplate.HTML(htmltemplate.HTMLEscapeString(md))
+	}
+	return htmltemplate.HTML(b.String())
 }
 
 // withDefaults fills what a message must never show blank.

@@ -127,8 +127,13 @@ func (r *Renderer) compileContent(src *programs.Content) (*content, error) {
 	}
 	html := buf.String()
 	for i, a := range actions {
+		// Support resources are Markdown from the deployment: the HTML body
+		// takes them already converted (see emailVars).
+		a = strings.ReplaceAll(a, ".Support", ".SupportHTML")
 		html = strings.ReplaceAll(html, fmt.Sprintf("RKACTION%dX", i), a)
 	}
+	// A lone {{.Support}} paragraph would otherwise wrap a list in <p>.
+	html = strings.ReplaceAll(html, "<p>{{.SupportHTML}}</p>", "{{.SupportHTML}}")
 	cc.bodyHTML, err = htmltemplate.New("body").Option("missingkey=error").Parse(html)
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rekindle/rekindle/programs"
 )
@@ -27,12 +28,13 @@ func (c *Compiled) SMS(step *programs.Step, v programs.Vars, n int) (string, err
 	return c.r.DecorateSMS(text, NeedsStopHint(n)), nil
 }
 
-// DecorateSMS adds the brand prefix and, when asked, the STOP hint.
+// DecorateSMS adds the brand prefix and, when asked, the STOP hint (unless
+// the text already says how to stop).
 func (r *Renderer) DecorateSMS(text string, stopHint bool) string {
 	if r.cfg.SMSBrand != "" {
 		text = r.cfg.SMSBrand + ": " + text
 	}
-	if stopHint {
+	if stopHint && !strings.Contains(strings.ToUpper(text), "STOP") {
 		text += " " + StopHint
 	}
 	return text
