@@ -1,12 +1,30 @@
 package cli
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/rekindle/rekindle/metrics"
+	"github.com/rekindle/rekindle/web"
 )
+
+// confirmLinkTTL is how long a double opt-in link stays valid.
+const confirmLinkTTL = 7 * 24 * time.Hour
 
 // mountWeb adds the subscriber-facing pages and webhooks.
 func mountWeb(mux *http.ServeMux, a *app, m *metrics.Metrics) error {
+	h, err := web.New(web.Deps{
+		Engine: a.engine, Links: a.links, Signer: a.signer, Log: a.log,
+		BaseURL: a.cfg.BaseURL, DefaultRegion: a.cfg.DefaultRegion, SupportContact: a.cfg.SupportContact,
+		TwilioAuthToken: a.cfg.TwilioAuthToken,
+		Confirm: func(ctx context.Context, enrollmentID int64) error {
+			return a.engine.PlanConfirmations(ctx, enrollmentID, a.links.Confirm(enrollmentID, confirmLinkTTL))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", h)
 	return nil
 }

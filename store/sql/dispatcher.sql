@@ -8,7 +8,7 @@ WITH c AS (
     LEFT JOIN enrollments e ON e.id = d.enrollment_id
     LEFT JOIN subscribers s ON s.id = d.subscriber_id
     WHERE d.status = 'queued' AND d.channel = $2 AND d.not_before <= $1
-      AND (e.id IS NULL OR e.status IN ('active', 'completed'))
+      AND (e.id IS NULL OR e.status IN ('active', 'completed') OR (d.kind = 'confirm' AND e.status = 'pending'))
     ORDER BY d.not_before
     LIMIT $3
     FOR UPDATE OF d SKIP LOCKED

@@ -1,0 +1,75 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/store"
+)
+
+// Confirmation steps: the program's own wording for the double opt-in.
+const (
+	ConfirmEmailStep = "confirm-email"
+	ConfirmSMSStep   = "confirm-sms"
+)
+
+// PlanConfirmations queues the confirmation messages for a pending
+// enrollment: an email with its confirm link and/or an SMS asking for YES,
+// for each channel still pending. They go through the outbox like any
+// message (kind "confirm", sent even though the enrollment is not active).
+func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, confirmURL string) error {
+	return e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		row, err := e.Store.LockEnrollment(ctx, tx, enrollmentID)
+		if err != nil {
+			return err
+		}
+		w, err := e.newWork(ctx, row)
+		if err != nil {
+			return err
+		}
+		now := e.Clock.Now()
+		vars := programs.Vars{FirstName: row.FirstName, ProgramTitle: w.prog.Title, Day: 1, Week: 1,
+			Phase: w.prog.PhaseTitle(w.prog.Phases[0].Key), ConfirmURL: confirmURL, ManageURL: e.Links.Manage(row.SubscriberID)}
+		var b store.PlanBatch
+		add := func(ch, key, to string) error {
+			s := w.prog.Step(key)
+			if s == nil || to == "" {
+				return nil
+			}
+			d := store.NewDelivery{EnrollmentID: row.ID, SubscriberID: row.SubscriberID, StepKey: key, Kind: "confirm",
+				Phase: row.Phase, Channel: ch, To: to, DueAt: now, NotBefore: e.quietFor(w.prog, ch).Defer(now, w.loc)}
+			v := vars
+			v.UnsubscribeURL = e.Links.Unsubscribe(row.SubscriberID, ch)
+			if ch == "email" {
+				m, err := w.comp.Email(s, v, nil)
+				if err != nil {
+					return err
+				}
+				d.Subject, d.Preheader, d.Text, d.HTML, d.UnsubscribeURL = m.Subject, m.Preheader, m.Text, m.HTML, v.UnsubscribeURL
+			} else {
+				text, err := w.comp.SMS(s, v, 0)
+				if err != nil {
+					return err
+				}
+				d.Text = text
+			}
+			b.Deliveries = append(b.Deliveries, d)
+			return nil
+		}
+		if row.EmailStatus == "pending" {
+			if err := add("email", ConfirmEmailStep, row.Email); err != nil {
+				return fmt.Errorf("confirm email: %w", err)
+			}
+		}
+		if row.SMSStatus == "pending" {
+			if err := add("sms", ConfirmSMSStep, row.Phone); err != nil {
+				return fmt.Errorf("confirm sms: %w", err)
+			}
+		}
+		_, err = e.Store.WritePlan(ctx, tx, now, b)
+		return err
+	})
+}
