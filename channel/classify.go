@@ -1,0 +1,235 @@
+package channel
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// This file classifies provider errors (SMTP reply codes, Twilio error codes,
+// network failures) into the dispatcher's two classes, and says which codes
+// mean the address itself is bad and should be suppressed.
+//
+// Error has no "suppress" flag, and a permanent error is not always the
+// address's fault (a body Twilio refuses, a trial account). Errors built here
+// that do mean "this address is bad" also wrap a marker that ShouldSuppress
+// finds, so a caller can tell the two apart without parsing codes.
+
+// ShouldSuppress reports whether err is a permanent provider error that says
+// the recipient address itself is bad (unknown mailbox, invalid or
+// unsubscribed phone number), as opposed to a permanent failure of this one
+// delivery (e.g. a message body the provider refuses).
+func ShouldSuppress(err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) || !pe.Permanent {
+		return false
+	}
+	var m *suppressMarker
+	return errors.As(err, &m)
+}
+
+// suppressMarker wraps the cause of a permanent error whose code means the
+// address is bad.
+type suppressMarker struct{ err error }
+
+func (m *suppressMarker) Error() string { return m.err.Error() }
+func (m *suppressMarker) Unwrap() error { return m.err }
+
+// permanentAddress is Permanent(code, err) marked for suppression.
+func permanentAddress(code string, err error) error {
+	return Permanent(code, &suppressMarker{err: err})
+}
+
+// SMTPCodeSuppresses reports whether an SMTP reply code, returned for a
+// recipient (RCPT TO, or after DATA, or in a bounce), means the mailbox does
+// not exist or can never receive mail:
+//
+//	550 mailbox unavailable (not found, no access)
+//	551 user not local
+//	553 mailbox name not allowed (syntax)
+//
+// 552 (storage exceeded: a full mailbox empties) and 554 (transaction failed:
+// usually a policy or content refusal) do not suppress, nor does any 4xx.
+func SMTPCodeSuppresses(code int) bool {
+	switch code {
+	case 550, 551, 553:
+		return true
+	}
+	return false
+}
+
+// TwilioCodeSuppresses reports whether a Twilio error code (from the REST API
+// or from a status callback's ErrorCode) means the phone number itself cannot
+// or must not receive SMS, so it should be suppressed. The list is kept
+// conservative: a code that can just as well come from our own account,
+// sender or content does not suppress.
+//
+// Suppress:
+//
+//	21211 Invalid 'To' phone number
+//	21214 'To' phone number cannot be reached
+//	21217 Phone number does not appear to be valid
+//	21610 Attempt to send to an unsubscribed recipient (the person sent STOP)
+//	21614 'To' number is not a valid mobile number (landline)
+//	30005 Unknown destination handset (the number does not exist any more)
+//	30006 Landline or unreachable carrier
+//
+// Deliberately not suppressed:
+//
+//	21219 'To' number not verified: a trial-account limit, not the number's fault
+//	21408 Permission to send to this region not enabled: our geo permissions
+//	21612 Cannot send with this combination of To and From: can be our sender
+//	30003 Unreachable destination handset: phone off or out of coverage, temporary
+//	30004 Message blocked: may be carrier filtering of our content
+//	30007 Carrier filtering (spam): our content or registration
+//	30008 Unknown error
+func TwilioCodeSuppresses(code int) bool {
+	switch code {
+	case 21211, 21214, 21217, 21610, 21614, 30005, 30006:
+		return true
+	}
+	return false
+}
+
+// twilioRetryCodes are 4xx Twilio codes that are worth retrying: rate
+// limits, and failures of our own account or configuration, which affect
+// every delivery and must not fail (let alone suppress) them all. They are
+// retried with backoff until an operator fixes the cause.
+var twilioRetryCodes = map[int]bool{
+	20003: true, // authentication failed (401)
+	20005: true, // account not active
+	20008: true, // resource not accessible with test credentials
+	20404: true, // resource not found: wrong Account SID or API URL
+	20429: true, // too many requests
+	21212: true, // invalid 'From' number
+	21606: true, // 'From' is not a valid, SMS-capable number of this account
+	21611: true, // 'From' has too many queued messages
+	21659: true, // 'From' is not a Twilio number
+	21660: true, // mismatch between 'From' and the account
+	21701: true, // Messaging Service SID invalid
+	21703: true, // Messaging Service has no phone numbers
+	21408: true, // region not enabled in geo permissions
+	30001: true, // queue overflow
+	30002: true, // account suspended
+}
+
+// classifyTwilioAPI classifies a Twilio REST API error reply.
+//
+//   - HTTP 429, 5xx and the codes in twilioRetryCodes: retryable (status 401,
+//     403 and 404 too: they are about our credentials or URL, not the message);
+//   - a code in TwilioCodeSuppresses: permanent, and ShouldSuppress says yes;
+//   - any other 4xx with a code (e.g. 21602 body required, 21617 body too
+//     long): permanent for this delivery, the number is not suppressed.
+//
+// The code is the Twilio code when there is one, else the HTTP status.
+func classifyTwilioAPI(status, code int, err error) error {
+	codeStr := strconv.Itoa(code)
+	if code == 0 {
+		codeStr = strconv.Itoa(status)
+	}
+	switch {
+	case status == 429 || status >= 500 || status == 401 || status == 403 || status == 404:
+		return Retryable(codeStr, err)
+	case twilioRetryCodes[code]:
+		return Retryable(codeStr, err)
+	case TwilioCodeSuppresses(code):
+		return permanentAddress(codeStr, err)
+	case status >= 400 && status < 500 && code != 0:
+		return Permanent(codeStr, err)
+	default:
+		// A 4xx without a Twilio code (a proxy's page?) or an odd status:
+		// unknown, so retried rather than lost.
+		return Retryable(codeStr, err)
+	}
+}
+
+// classifySMTPReply classifies an SMTP reply code for a stage of the
+// transaction ("mail", "rcpt", "data").
+//
+//   - 4xx: retryable;
+//   - 5xx on RCPT or for the content (DATA): permanent; ShouldSuppress says
+//     yes for SMTPCodeSuppresses codes;
+//   - 5xx on MAIL FROM: about our sender, not the recipient: retryable.
+func classifySMTPReply(stage string, code int, err error) error {
+	codeStr := strconv.Itoa(code)
+	switch {
+	case code >= 500 && code < 600 && (stage == "rcpt" || stage == "data"):
+		if SMTPCodeSuppresses(code) {
+			return permanentAddress(codeStr, err)
+		}
+		return Permanent(codeStr, err)
+	default:
+		return Retryable(codeStr, err)
+	}
+}
+
+// classifyNetErr classifies a transport failure: always retryable, with
+// code "timeout" for deadlines (ours or the context's), "canceled" for a
+// canceled context and "network" for the rest.
+func classifyNetErr(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Retryable("canceled", err)
+	case isTimeout(err):
+		return Retryable("timeout", err)
+	default:
+		return Retryable("network", err)
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// redactedError replaces the text of an error (which may quote the full
+// recipient address) while keeping it in the chain for errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact wraps err, with every occurrence of the secrets in its text
+// replaced by their masked form.
+func redact(err error, prefix string, replacements ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if len(replacements) > 0 {
+		msg = strings.NewReplacer(replacements...).Replace(msg)
+	}
+	return &redactedError{msg: prefix + msg, err: err}
+}
+
+// MaskEmail hides most of an address for logs: "jane@example.org" becomes
+// "j***@example.org".
+func MaskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return "***"
+	}
+	return addr[:1] + "***" + addr[at:]
+}
+
+// MaskPhone hides the middle of a phone number for logs: "+15551234567"
+// becomes "+1******4567".
+func MaskPhone(num string) string {
+	if len(num) <= 6 {
+		return "***"
+	}
+	head := 2
+	if !strings.HasPrefix(num, "+") {
+		head = 1
+	}
+	return num[:head] + strings.Repeat("*", len(num)-head-4) + num[len(num)-4:]
+}
