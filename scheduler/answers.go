@@ -222,15 +222,9 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, asked *p
 	if _, err := e.Store.WritePlan(ctx, tx, now, b); err != nil {
 		return nil, err
 	}
-	occ, err := Next(w.prog, &w.st)
+	next, err := w.nextDue(now)
 	if err != nil {
 		return nil, err
-	}
-	var next *time.Time
-	if occ != nil {
-		next = &occ.Due
-	} else {
-		next = &now
 	}
 	return acts, e.Store.SaveEnrollmentState(ctx, tx, now, store.StateUpdate{
 		ID: w.row.ID, Track: w.st.Track, Origin: w.st.Origin, Shift: w.st.Shift, Cursor: w.st.Cursor,

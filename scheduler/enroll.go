@@ -91,13 +91,9 @@ func (e *Engine) Activate(ctx context.Context, tx *sqlx.Tx, enrollmentID int64) 
 	}
 	now := e.Clock.Now()
 	w.st.StartDate = LocalDate(now, w.loc)
-	occ, err := Next(w.prog, &w.st)
+	next, err := w.nextDue(now)
 	if err != nil {
 		return err
-	}
-	var next *time.Time
-	if occ != nil {
-		next = &occ.Due
 	}
 	return e.Store.ActivateEnrollment(ctx, tx, now, enrollmentID, w.st.StartDate, next)
 }
@@ -143,15 +139,9 @@ func (e *Engine) Resume(ctx context.Context, enrollmentID int64) (bool, error) {
 			days = max(0, daysBetween(LocalDate(row.PausedAt.Time, w.loc), LocalDate(now, w.loc)))
 		}
 		w.st.Shift += days
-		occ, err := Next(w.prog, &w.st)
+		next, err := w.nextDue(now)
 		if err != nil {
 			return err
-		}
-		var next *time.Time
-		if occ != nil {
-			next = &occ.Due
-		} else {
-			next = &now // let the planner mark it completed
 		}
 		if ok, err = e.Store.Resume(ctx, tx, now, enrollmentID, days, next); err != nil || !ok {
 			return err

@@ -223,3 +223,17 @@ func newToken() string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// nextDue is when the enrollment should next be looked at after a change to
+// its schedule: its next step's due time, or now when nothing is left (the
+// planner then marks it completed).
+func (w *work) nextDue(now time.Time) (*time.Time, error) {
+	occ, err := Next(w.prog, &w.st)
+	if err != nil {
+		return nil, err
+	}
+	if occ == nil {
+		return &now, nil
+	}
+	return &occ.Due, nil
+}
