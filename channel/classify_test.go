@@ -1,0 +1,142 @@
+package channel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/internal/fakesmtp"
+	"github.com/rekindle/rekindle/internal/faketwilio"
+)
+
+func TestSMTPReplyClassification(t *testing.T) {
+	cause := errors.New("x")
+	for _, tc := range []struct {
+		stage     string
+		code      int
+		permanent bool
+		suppress  bool
+	}{
+		{"rcpt", 450, false, false},
+		{"rcpt", 451, false, false},
+		{"rcpt", 452, false, false},
+		{"rcpt", 421, false, false},
+		{"rcpt", 550, true, true},
+		{"rcpt", 551, true, true},
+		{"rcpt", 553, true, true},
+		{"rcpt", 552, true, false},
+		{"rcpt", 554, true, false},
+		{"data", 550, true, true},
+		{"data", 554, true, false},
+		{"data", 451, false, false},
+		{"mail", 550, false, false},
+		{"mail", 421, false, false},
+	} {
+		err := classifySMTPReply(tc.stage, tc.code, cause)
+		p, code := Classify(err)
+		if p != tc.permanent || code != fmt.Sprint(tc.code) || ShouldSuppress(err) != tc.suppress || !errors.Is(err, cause) {
+			t.Errorf("%s %d: permanent %v code %q suppress %v", tc.stage, tc.code, p, code, ShouldSuppress(err))
+		}
+	}
+	for code, want := range map[int]bool{550: true, 551: true, 553: true, 552: false, 554: false, 450: false, 250: false} {
+		if SMTPCodeSuppresses(code) != want {
+			t.Errorf("SMTPCodeSuppresses(%d) = %v", code, !want)
+		}
+	}
+}
+
+func TestNetErrClassification(t *testing.T) {
+	opErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), "timeout"},
+		{fmt.Errorf("x: %w", os.ErrDeadlineExceeded), "timeout"},
+		{fmt.Errorf("x: %w", context.Canceled), "canceled"},
+		{opErr, "network"},
+	} {
+		p, code := Classify(classifyNetErr(tc.err))
+		if p || code != tc.code {
+			t.Errorf("%v: %v %q", tc.err, p, code)
+		}
+	}
+	// Not permanent, not suppressed: Retryable and unknown errors.
+	for _, err := range []error{Retryable("451", errors.New("x")), errors.New("plain"), nil, Permanent("21602", errors.New("x"))} {
+		if ShouldSuppress(err) {
+			t.Errorf("ShouldSuppress(%v)", err)
+		}
+	}
+	// The marker survives further wrapping.
+	if !ShouldSuppress(fmt.Errorf("dispatch: %w", permanentAddress("550", errors.New("x")))) {
+		t.Error("wrapped suppression lost")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	inner := errors.New("550 <jane@example.org>: no such user")
+	err := redact(inner, "smtp: rcpt: ", "jane@example.org", MaskEmail("jane@example.org"))
+	if err.Error() != "smtp: rcpt: 550 <j***@example.org>: no such user" || !errors.Is(err, inner) {
+		t.Errorf("%q", err)
+	}
+}
+
+// Senders and fakes leave no goroutine behind once closed.
+func TestNoGoroutinesLeftBehind(t *testing.T) {
+	before := runtime.NumGoroutine()
+
+	smtpSrv, err := fakesmtp.Start(fakesmtp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testSMTPConfig(smtpSrv)
+	cfg.Timeout = 200 * time.Millisecond
+	ch, err := NewSMTP(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ch.NewSender()
+	if _, err := s.Send(context.Background(), testEmail(1)); err != nil {
+		t.Fatal(err)
+	}
+	smtpSrv.HangNext(fakesmtp.StageRcpt, 1, time.Hour)
+	_, _ = s.Send(context.Background(), testEmail(2)) // times out, leaves the fake's session hanging
+	_ = s.Close()
+	_ = smtpSrv.Close()
+
+	tw := faketwilio.New()
+	tch, err := NewTwilio(testTwilioConfig(tw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := tch.NewSender()
+	if _, err := ts.Send(context.Background(), testSMS(1)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ts.Close()
+	tw.Close()
+
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		buf := make([]byte, 1<<16)
+		n := runtime.Stack(buf, true)
+		t.Errorf("%d goroutines before, %d after:\n%s", before, after, firstLines(string(buf[:n]), 60))
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
