@@ -22,6 +22,7 @@ import (
 	"github.com/rekindle/rekindle/store"
 	"github.com/rekindle/rekindle/templates"
 	"github.com/rekindle/rekindle/token"
+	"golang.org/x/time/rate"
 )
 
 // app is everything a running rekindle is wired from.
@@ -166,12 +167,34 @@ func hostOf(u string) string {
 
 // buildChannels picks each channel's provider: the real one when it is
 // configured, else the file channel.
+// Real providers are rate-limited per instance (golang.org/x/time/rate in
+// each process); the file channel is local and unlimited.
 func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, error) {
-	email, err := channel.NewFile(channel.Email, cfg.OutboxDir, cfg.EmailFrom, log)
+	var email, sms channel.Channel
+	var err error
+	if cfg.SMTPHost != "" {
+		email, err = channel.NewSMTP(channel.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.EmailFrom, ReplyTo: cfg.EmailReplyTo}, log)
+		if err == nil {
+			email = channel.NewRateLimited(email, rate.NewLimiter(rate.Limit(cfg.EmailRate), max(1, int(cfg.EmailRate))))
+		}
+	} else {
+		email, err = channel.NewFile(channel.Email, cfg.OutboxDir, cfg.EmailFrom, log)
+	}
 	if err != nil {
 		return nil, err
 	}
-	sms, err := channel.NewFile(channel.SMS, cfg.OutboxDir, cfg.EmailFrom, log)
+	if cfg.TwilioAccountSID != "" {
+		sms, err = channel.NewTwilio(channel.TwilioConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+			APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret, From: cfg.TwilioFrom,
+			MessagingServiceSID: cfg.TwilioMsgService, APIURL: cfg.TwilioAPIURL,
+			StatusCallbackURL: strings.TrimRight(cfg.BaseURL, "/") + "/webhooks/twilio/status"}, log)
+		if err == nil {
+			sms = channel.NewRateLimited(sms, rate.NewLimiter(rate.Limit(cfg.SMSRate), max(1, int(cfg.SMSRate))))
+		}
+	} else {
+		sms, err = channel.NewFile(channel.SMS, cfg.OutboxDir, cfg.EmailFrom, log)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +205,14 @@ func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, err
 func (a *app) dispatchers(id string) []*scheduler.Dispatcher {
 	var out []*scheduler.Dispatcher
 	for _, ch := range a.channels {
-		workers := 1
+		workers, perSecond := 1, a.cfg.SMSRate
 		if ch.Kind() == channel.Email {
-			workers = a.cfg.EmailWorkers
+			workers, perSecond = a.cfg.EmailWorkers, a.cfg.EmailRate
 		}
-		out = append(out, a.engine.NewDispatcher(ch, workers, id))
+		d := a.engine.NewDispatcher(ch, workers, id)
+		// Claim no more than the rate sends in half a lease.
+		d.LimitClaims(int(perSecond * a.engine.Cfg.Lease.Seconds() / 2))
+		out = append(out, d)
 	}
 	return out
 }

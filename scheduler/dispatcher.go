@@ -19,6 +19,7 @@ type Dispatcher struct {
 	ch      channel.Channel
 	workers int
 	id      string
+	limit   int // most deliveries one claim takes (0: Cfg.ClaimBatch)
 
 	mu      sync.Mutex
 	senders []channel.Sender
@@ -31,6 +32,24 @@ func (e *Engine) NewDispatcher(ch channel.Channel, workers int, id string) *Disp
 		workers = 1
 	}
 	return &Dispatcher{e: e, ch: ch, workers: workers, id: id, senders: make([]channel.Sender, workers)}
+}
+
+// LimitClaims caps how many deliveries one claim takes. A rate-limited
+// channel must finish a batch well inside its lease, or the rescuer would
+// hand rows still being sent to another worker.
+func (d *Dispatcher) LimitClaims(n int) {
+	if n < 1 {
+		n = 1
+	}
+	d.limit = n
+}
+
+// ClaimSize is how many deliveries one claim takes.
+func (d *Dispatcher) ClaimSize() int {
+	if d.limit > 0 && d.limit < d.e.Cfg.ClaimBatch {
+		return d.limit
+	}
+	return d.e.Cfg.ClaimBatch
 }
 
 // Channel is the channel this dispatcher sends on.
@@ -74,7 +93,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	e := d.e
 	start := time.Now()
 	now := e.Clock.Now()
-	batch, err := e.Store.ClaimDeliveries(ctx, now, string(d.ch.Kind()), e.Cfg.ClaimBatch, e.Cfg.Lease, d.id)
+	batch, err := e.Store.ClaimDeliveries(ctx, now, string(d.ch.Kind()), d.ClaimSize(), e.Cfg.Lease, d.id)
 	if err != nil {
 		return 0, fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
 	}

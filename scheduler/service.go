@@ -86,7 +86,7 @@ func (s *Service) Start(ctx context.Context) error {
 			defer s.wg.Done()
 			s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), s.kick[i], func(ctx context.Context) (bool, error) {
 				n, err := d.DispatchOnce(ctx)
-				return n >= s.e.Cfg.ClaimBatch, err
+				return n >= d.ClaimSize(), err
 			})
 		}()
 	}
