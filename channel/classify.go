@@ -233,3 +233,7 @@ func MaskPhone(num string) string {
 	}
 	return num[:head] + strings.Repeat("*", len(num)-head-4) + num[len(num)-4:]
 }
+
+// PermanentAddress wraps err as a permanent error whose code means the
+// address itself is bad: the dispatcher suppresses it.
+func PermanentAddress(code string, err error) error { return permanentAddress(code, err) }

@@ -112,7 +112,7 @@ func New() *Metrics {
 	m.snap = newSnapshotCollector(m.snapshotErrors)
 	reg.MustRegister(
 		m.deliveries, m.providerErrors, m.plannerBatch, m.dispatcherBatch,
-		m.checkinAnswers, m.webhooks, m.httpRequests, m.snapshotErrors, m.snap,
+		m.checkinAnswers, m.webhooks, m.httpRequests, m.snap, // m.snap also emits snapshotErrors
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
@@ -316,6 +316,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.oldestDueAge
 	ch <- c.enrollments
 	ch <- c.deliveries
+	c.errors.Describe(ch)
 }
 
 // Collect calls the snapshot function with the scrape request's context (or
@@ -324,6 +325,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	fp := c.fn.Load()
 	if fp == nil {
+		ch <- c.errors
 		return
 	}
 	parent := context.Background()
@@ -335,6 +337,10 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	s, err := (*fp)(ctx)
 	if err != nil {
 		c.errors.Inc()
+	}
+	// Emitted here, after the snapshot ran, so a scrape counts its own failure.
+	ch <- c.errors
+	if err != nil {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.dueBacklog, prometheus.GaugeValue, float64(s.DueBacklog))

@@ -201,7 +201,7 @@ func TestRetryThenPermanentFailure(t *testing.T) {
 			return channel.Retryable("451", fmt.Errorf("try later"))
 		}
 		if m.To == "p2@example.org" {
-			return channel.Permanent("550", fmt.Errorf("no such user"))
+			return channel.PermanentAddress("550", fmt.Errorf("no such user"))
 		}
 		return nil
 	}

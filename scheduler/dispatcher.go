@@ -170,6 +170,11 @@ func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (
 	if permanent {
 		ack.Status = "failed"
 		e.Observer.DeliveryResult(del.Channel, "failed")
+		if !channel.ShouldSuppress(err) {
+			// Permanent for this message (say, content refused), not a bad address.
+			e.Log.Warn("delivery failed permanently", "delivery", del.ID, "channel", del.Channel, "code", code)
+			return ack, nil
+		}
 		e.Log.Warn("delivery failed permanently; address suppressed", "delivery", del.ID, "channel", del.Channel, "code", code)
 		return ack, &store.Suppression{Channel: del.Channel, Address: del.To, Reason: "provider " + code, Source: "provider"}
 	}
