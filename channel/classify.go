@@ -211,29 +211,6 @@ func redact(err error, prefix string, replacements ...string) error {
 	return &redactedError{msg: prefix + msg, err: err}
 }
 
-// MaskEmail hides most of an address for logs: "jane@example.org" becomes
-// "j***@example.org".
-func MaskEmail(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 {
-		return "***"
-	}
-	return addr[:1] + "***" + addr[at:]
-}
-
-// MaskPhone hides the middle of a phone number for logs: "+15551234567"
-// becomes "+1******4567".
-func MaskPhone(num string) string {
-	if len(num) <= 6 {
-		return "***"
-	}
-	head := 2
-	if !strings.HasPrefix(num, "+") {
-		head = 1
-	}
-	return num[:head] + strings.Repeat("*", len(num)-head-4) + num[len(num)-4:]
-}
-
 // PermanentAddress wraps err as a permanent error whose code means the
 // address itself is bad: the dispatcher suppresses it.
 func PermanentAddress(code string, err error) error { return permanentAddress(code, err) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rekindle/rekindle/internal/fakesmtp"
 	"github.com/rekindle/rekindle/internal/faketwilio"
+	"github.com/rekindle/rekindle/logging"
 )
 
 func TestSMTPReplyClassification(t *testing.T) {
@@ -81,7 +82,7 @@ func TestNetErrClassification(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	inner := errors.New("550 <jane@example.org>: no such user")
-	err := redact(inner, "smtp: rcpt: ", "jane@example.org", MaskEmail("jane@example.org"))
+	err := redact(inner, "smtp: rcpt: ", "jane@example.org", logging.MaskEmail("jane@example.org"))
 	if err.Error() != "smtp: rcpt: 550 <j***@example.org>: no such user" || !errors.Is(err, inner) {
 		t.Errorf("%q", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+
+	"github.com/rekindle/rekindle/logging"
 )
 
 // SMTPConfig configures the SMTP email channel.
@@ -225,7 +227,7 @@ func (c *smtpChannel) build(m Message) (*mail.Msg, string, error) {
 	msg.FromMailAddress(c.from)
 	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
 		return nil, "", permanentAddress("invalid-address",
-			redact(err, "smtp: recipient: ", m.To, MaskEmail(m.To)))
+			redact(err, "smtp: recipient: ", m.To, logging.MaskEmail(m.To)))
 	}
 	if c.replyTo != nil {
 		msg.ReplyToMailAddress(c.replyTo)
@@ -454,7 +456,7 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Result, error) {
 		reused := s.conn != nil
 		if !reused {
 			if err := s.connect(ctx); err != nil {
-				s.ch.log.Debug("smtp: connect failed", "to", MaskEmail(m.To), "delivery", m.DeliveryID, "err", err)
+				s.ch.log.Debug("smtp: connect failed", "to", logging.MaskEmail(m.To), "delivery", m.DeliveryID, "err", err)
 				return Result{}, err
 			}
 		}
@@ -466,7 +468,7 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Result, error) {
 			s.ch.log.Debug("smtp: connection went stale, redialing", "err", err)
 			continue
 		}
-		s.ch.log.Debug("smtp: send failed", "to", MaskEmail(m.To), "delivery", m.DeliveryID, "err", err)
+		s.ch.log.Debug("smtp: send failed", "to", logging.MaskEmail(m.To), "delivery", m.DeliveryID, "err", err)
 		return Result{}, err
 	}
 	detail := "accepted by " + s.addr()
@@ -546,7 +548,7 @@ func redactAll(sendErr, ioErr error, to string) error {
 	}
 	msg := sendErr.Error()
 	if to != "" {
-		msg = strings.ReplaceAll(msg, to, MaskEmail(to))
+		msg = strings.ReplaceAll(msg, to, logging.MaskEmail(to))
 	}
 	return &multiRedacted{msg: msg, errs: errs}
 }

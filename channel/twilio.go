@@ -16,6 +16,8 @@ import (
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/rekindle/rekindle/logging"
 )
 
 // TwilioConfig configures the Twilio SMS channel.
@@ -197,7 +199,7 @@ func (s *twilioSender) Send(ctx context.Context, m Message) (Result, error) {
 	status := s.tr.end()
 	if err != nil {
 		err = s.classify(ctx, rctx, status, err, m.To)
-		s.ch.log.Debug("twilio: send failed", "to", MaskPhone(m.To), "delivery", m.DeliveryID, "err", err)
+		s.ch.log.Debug("twilio: send failed", "to", logging.MaskPhone(m.To), "delivery", m.DeliveryID, "err", err)
 		return Result{}, err
 	}
 	if resp == nil || resp.Sid == nil || *resp.Sid == "" {
@@ -221,7 +223,7 @@ func deref(p *string) string {
 // classify turns a twilio-go error into a provider error. status is the HTTP
 // status the transport saw (0: no response).
 func (s *twilioSender) classify(ctx, rctx context.Context, status int, err error, to string) error {
-	werr := redact(err, "twilio: create message: ", to, MaskPhone(to))
+	werr := redact(err, "twilio: create message: ", to, logging.MaskPhone(to))
 	var tre *client.TwilioRestError
 	switch {
 	case errors.As(err, &tre):
