@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
-	netmail "net/mail"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -71,12 +69,9 @@ func ParseSMTPMessageID(id string) (int64, bool) {
 }
 
 type smtpChannel struct {
-	cfg     SMTPConfig
-	log     *slog.Logger
-	from    *netmail.Address
-	replyTo *netmail.Address
-	domain  string
-	tlsCfg  *tls.Config
+	composer
+	cfg    SMTPConfig
+	tlsCfg *tls.Config
 }
 
 // NewSMTP returns the SMTP email channel. It checks cfg (the error names the
@@ -116,22 +111,9 @@ func NewSMTP(cfg SMTPConfig, logger *slog.Logger) (Channel, error) {
 	if cfg.Username != "" && cfg.TLS == "none" && !isLoopback(cfg.Host) {
 		return nil, bad("Username/Password need TLS starttls or tls (refusing to send a password in clear to %s)", cfg.Host)
 	}
-	if cfg.From == "" {
-		return nil, bad("From is required")
-	}
-	from, err := netmail.ParseAddress(cfg.From)
+	comp, err := newComposer(cfg.From, cfg.ReplyTo, logger.With("channel", "smtp"))
 	if err != nil {
-		return nil, bad("From %q: %w", cfg.From, err)
-	}
-	at := strings.LastIndexByte(from.Address, '@')
-	if at < 1 || at == len(from.Address)-1 {
-		return nil, bad("From %q has no domain", cfg.From)
-	}
-	var replyTo *netmail.Address
-	if cfg.ReplyTo != "" {
-		if replyTo, err = netmail.ParseAddress(cfg.ReplyTo); err != nil {
-			return nil, bad("ReplyTo %q: %w", cfg.ReplyTo, err)
-		}
+		return nil, bad("%w", err)
 	}
 	if cfg.Timeout < 0 {
 		return nil, bad("Timeout must not be negative")
@@ -155,14 +137,7 @@ func NewSMTP(cfg SMTPConfig, logger *slog.Logger) (Channel, error) {
 	if tlsCfg.ServerName == "" {
 		tlsCfg.ServerName = cfg.Host
 	}
-	return &smtpChannel{
-		cfg:     cfg,
-		log:     logger.With("channel", "smtp"),
-		from:    from,
-		replyTo: replyTo,
-		domain:  strings.ToLower(from.Address[at+1:]),
-		tlsCfg:  tlsCfg,
-	}, nil
+	return &smtpChannel{composer: comp, cfg: cfg, tlsCfg: tlsCfg}, nil
 }
 
 func isLoopback(host string) bool {
@@ -219,120 +194,6 @@ func (c *smtpChannel) NewSender() (Sender, error) {
 	}
 	s.client = client
 	return s, nil
-}
-
-// build turns a Message into a go-mail Msg. Its errors are classified.
-func (c *smtpChannel) build(m Message) (*mail.Msg, string, error) {
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(c.from)
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, "", permanentAddress("invalid-address",
-			redact(err, "smtp: recipient: ", m.To, logging.MaskEmail(m.To)))
-	}
-	if c.replyTo != nil {
-		msg.ReplyToMailAddress(c.replyTo)
-	}
-	msg.Subject(m.Subject)
-	id := SMTPMessageID(m.DeliveryID, c.domain)
-	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))
-	msg.SetDate()
-
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	case m.HTML != "":
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
-	default:
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	}
-
-	// List headers are set preformatted: go-mail writes them verbatim, on one
-	// line (SetGenHeader would fold them at any space past column 76, and
-	// MIME-encode a non-ASCII List-Id whole, brackets included).
-	var unsub []string
-	oneClick := false
-	if u := m.UnsubscribeURL; u != "" {
-		if headerURI(u) && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) {
-			unsub = append(unsub, "<"+u+">")
-			oneClick = strings.HasPrefix(u, "https://") // RFC 8058 3.1: HTTPS only
-		} else {
-			c.log.Warn("smtp: unusable UnsubscribeURL left out", "delivery", m.DeliveryID)
-		}
-	}
-	if u := m.UnsubscribeMailto; u != "" {
-		if !strings.HasPrefix(strings.ToLower(u), "mailto:") {
-			u = "mailto:" + u
-		}
-		if headerURI(u) {
-			unsub = append(unsub, "<"+u+">")
-		} else {
-			c.log.Warn("smtp: unusable UnsubscribeMailto left out", "delivery", m.DeliveryID)
-		}
-	}
-	if len(unsub) > 0 {
-		msg.SetGenHeaderPreformatted(mail.HeaderListUnsubscribe, foldList(len("List-Unsubscribe: "), unsub))
-		if oneClick {
-			msg.SetGenHeaderPreformatted(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
-		}
-	}
-	if m.ListID != "" {
-		if v, ok := listID(m.ListID); ok {
-			msg.SetGenHeaderPreformatted("List-Id", v)
-		} else {
-			c.log.Warn("smtp: unusable ListID left out", "delivery", m.DeliveryID)
-		}
-	}
-	return msg, id, nil
-}
-
-// headerURI reports whether u can go between angle brackets in a header:
-// printable ASCII without spaces, brackets or commas.
-func headerURI(u string) bool {
-	for i := 0; i < len(u); i++ {
-		b := u[i]
-		if b <= ' ' || b >= 0x7f || b == '<' || b == '>' || b == ',' {
-			return false
-		}
-	}
-	return len(u) > len("mailto:")
-}
-
-// foldList joins header list items with ", ". The result stays on one line
-// unless that line would pass RFC 5322's 998 characters; then it is folded
-// only after a comma, as ",\r\n " (folding white space, so unfolding gives
-// back exactly ", " and a DKIM signature made over the written bytes holds).
-func foldList(nameLen int, items []string) string {
-	one := strings.Join(items, ", ")
-	if nameLen+len(one) <= maxHeaderLine {
-		return one
-	}
-	return strings.Join(items, ",\r\n ")
-}
-
-// listID checks and formats a List-Id value, "Phrase <list.id.domain>" or
-// "<list.id.domain>" (RFC 2919); a non-ASCII phrase is encoded alone.
-func listID(v string) (string, bool) {
-	v = strings.TrimSpace(v)
-	if strings.ContainsAny(v, "\r\n") {
-		return "", false
-	}
-	lt := strings.LastIndexByte(v, '<')
-	if lt < 0 || !strings.HasSuffix(v, ">") {
-		if !headerURI(v) {
-			return "", false
-		}
-		return "<" + v + ">", true
-	}
-	id := v[lt+1 : len(v)-1]
-	if !headerURI(id) {
-		return "", false
-	}
-	phrase := strings.TrimSpace(v[:lt])
-	if phrase == "" {
-		return "<" + id + ">", true
-	}
-	return mime.QEncoding.Encode("utf-8", phrase) + " <" + id + ">", true
 }
 
 // smtpSender holds one go-mail Client and at most one connection. A Sender

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/wneessen/go-mail"
 )
 
 // File is the embedded default channel: each email becomes an RFC 5322 .eml
@@ -19,7 +17,7 @@ import (
 type File struct {
 	kind Kind
 	dir  string
-	from string
+	comp composer
 	log  *slog.Logger
 	mu   *sync.Mutex // serialises appends to sms.jsonl
 }
@@ -32,7 +30,11 @@ func NewFile(kind Kind, dir, from string, log *slog.Logger) (*File, error) {
 	if from == "" {
 		from = "Rekindle <rekindle@localhost>"
 	}
-	return &File{kind: kind, dir: dir, from: from, log: log, mu: &sync.Mutex{}}, nil
+	comp, err := newComposer(from, "", log.With("channel", "file"))
+	if err != nil {
+		return nil, fmt.Errorf("file channel: %w", err)
+	}
+	return &File{kind: kind, dir: dir, comp: comp, log: log, mu: &sync.Mutex{}}, nil
 }
 
 // Kind is the channel's kind.
@@ -56,31 +58,17 @@ func (f *File) Send(_ context.Context, m Message) (Result, error) {
 }
 
 func (f *File) sendEmail(m Message) (Result, error) {
-	msg := mail.NewMsg()
-	if err := msg.From(f.from); err != nil {
-		return Result{}, Permanent("from", fmt.Errorf("file channel: from: %w", err))
-	}
-	if err := msg.To(m.To); err != nil {
-		return Result{}, Permanent("to", fmt.Errorf("file channel: to: %w", err))
-	}
-	id := fmt.Sprintf("delivery-%d.rekindle@localhost", m.DeliveryID)
-	msg.SetMessageIDWithValue(id)
-	msg.Subject(m.Subject)
-	msg.SetDate()
-	if m.UnsubscribeURL != "" {
-		msg.SetGenHeader("List-Unsubscribe", "<"+m.UnsubscribeURL+">")
-		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-	}
-	msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	// The same message SMTP would send, headers and Message-ID included.
+	msg, id, err := f.comp.build(m)
+	if err != nil {
+		return Result{}, err
 	}
 	name := filepath.Join(f.dir, fmt.Sprintf("%s-%d.eml", time.Now().UTC().Format("20060102T150405"), m.DeliveryID))
 	if err := msg.WriteToFile(name); err != nil {
 		return Result{}, Retryable("write", fmt.Errorf("file channel: %w", err))
 	}
 	f.log.Info("email written", "delivery", m.DeliveryID, "file", filepath.Base(name))
-	return Result{ProviderID: "<" + id + ">", Detail: name}, nil
+	return Result{ProviderID: id, Detail: name}, nil
 }
 
 type smsLine struct {
