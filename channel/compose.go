@@ -16,6 +16,7 @@ import (
 // SMTP channel and the file channel share it, so an outbox .eml holds the
 // same headers a real send would.
 type composer struct {
+	name    string // the channel's name, prefixed to errors
 	from    *netmail.Address
 	replyTo *netmail.Address
 	domain  string // of From: names Message-IDs
@@ -23,7 +24,7 @@ type composer struct {
 }
 
 // newComposer checks the sender addresses; errors name the field.
-func newComposer(from, replyTo string, log *slog.Logger) (composer, error) {
+func newComposer(name, from, replyTo string, log *slog.Logger) (composer, error) {
 	if from == "" {
 		return composer{}, fmt.Errorf("From is required")
 	}
@@ -35,7 +36,7 @@ func newComposer(from, replyTo string, log *slog.Logger) (composer, error) {
 	if at < 1 || at == len(f.Address)-1 {
 		return composer{}, fmt.Errorf("From %q has no domain", from)
 	}
-	c := composer{from: f, domain: strings.ToLower(f.Address[at+1:]), log: log}
+	c := composer{name: name, from: f, domain: strings.ToLower(f.Address[at+1:]), log: log}
 	if replyTo != "" {
 		if c.replyTo, err = netmail.ParseAddress(replyTo); err != nil {
 			return composer{}, fmt.Errorf("ReplyTo %q: %w", replyTo, err)
@@ -51,7 +52,7 @@ func (c composer) build(m Message) (*mail.Msg, string, error) {
 	msg.FromMailAddress(c.from)
 	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
 		return nil, "", permanentAddress("invalid-address",
-			redact(err, "email: recipient: ", m.To, logging.MaskEmail(m.To)))
+			redact(err, c.name+": recipient: ", m.To, logging.MaskEmail(m.To)))
 	}
 	if c.replyTo != nil {
 		msg.ReplyToMailAddress(c.replyTo)

@@ -111,7 +111,7 @@ func NewSMTP(cfg SMTPConfig, logger *slog.Logger) (Channel, error) {
 	if cfg.Username != "" && cfg.TLS == "none" && !isLoopback(cfg.Host) {
 		return nil, bad("Username/Password need TLS starttls or tls (refusing to send a password in clear to %s)", cfg.Host)
 	}
-	comp, err := newComposer(cfg.From, cfg.ReplyTo, logger.With("channel", "smtp"))
+	comp, err := newComposer("smtp", cfg.From, cfg.ReplyTo, logger.With("channel", "smtp"))
 	if err != nil {
 		return nil, bad("%w", err)
 	}

@@ -30,7 +30,7 @@ func NewFile(kind Kind, dir, from string, log *slog.Logger) (*File, error) {
 	if from == "" {
 		from = "Rekindle <rekindle@localhost>"
 	}
-	comp, err := newComposer(from, "", log.With("channel", "file"))
+	comp, err := newComposer("file channel", from, "", log.With("channel", "file"))
 	if err != nil {
 		return nil, fmt.Errorf("file channel: %w", err)
 	}
