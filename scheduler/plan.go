@@ -137,16 +137,7 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 	}
 	var opened time.Time
 	for _, ch := range chans {
-		notBefore := occ.Due
-		if s.Kind == programs.KindLesson {
-			if last, ok := w.last[ch]; ok && notBefore.Before(last.Add(e.pacingFor(w.prog))) {
-				notBefore = last.Add(e.pacingFor(w.prog))
-			}
-		}
-		notBefore = e.quietFor(w.prog, ch).Defer(notBefore, w.loc)
-		if s.Kind == programs.KindLesson {
-			w.last[ch] = notBefore
-		}
+		notBefore := e.sendTime(w, s, ch, occ.Due)
 		if opened.IsZero() || notBefore.Before(opened) {
 			opened = notBefore
 		}
@@ -196,6 +187,22 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 		})
 	}
 	return nil
+}
+
+// sendTime is when an occurrence due at due may go on ch: lessons keep the
+// pacing interval after the last lesson on that channel, and quiet hours
+// defer the rest. It records the lesson for the next one's pacing.
+func (e *Engine) sendTime(w *work, s *programs.Step, ch string, due time.Time) time.Time {
+	at := due
+	lesson := s.Kind == programs.KindLesson
+	if last, ok := w.last[ch]; lesson && ok && at.Before(last.Add(e.pacingFor(w.prog))) {
+		at = last.Add(e.pacingFor(w.prog))
+	}
+	at = e.quietFor(w.prog, ch).Defer(at, w.loc)
+	if lesson {
+		w.last[ch] = at
+	}
+	return at
 }
 
 // update is the enrollment row after planning.

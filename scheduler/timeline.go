@@ -42,16 +42,7 @@ func (e *Engine) Timeline(p *programs.Program, loc *time.Location, startDate tim
 			break
 		}
 		for _, ch := range channelsFor(occ.Step, row) {
-			at := occ.Due
-			if occ.Step.Kind == programs.KindLesson {
-				if last, ok := w.last[ch]; ok && at.Before(last.Add(e.pacingFor(p))) {
-					at = last.Add(e.pacingFor(p))
-				}
-			}
-			at = e.quietFor(p, ch).Defer(at, loc)
-			if occ.Step.Kind == programs.KindLesson {
-				w.last[ch] = at
-			}
+			at := e.sendTime(w, occ.Step, ch, occ.Due)
 			phase := occ.Step.Phase
 			out = append(out, TimelineEntry{Step: occ.Key, Phase: phase, Channel: ch, Kind: occ.Step.Kind, Local: at.In(loc), UTC: at.UTC()})
 		}
