@@ -246,17 +246,9 @@ func programsPreview(env *Env, args []string) error {
 		info := smsseg.Count(text)
 		fmt.Fprintf(env.Stdout, "%s\n\n(%d characters, %s, %d segment(s))\n", text, len([]rune(text)), info.Encoding, info.Segments)
 	case "email":
-		var links *render.CheckinLinks
-		if s.Checkin != nil {
-			links = &render.CheckinLinks{}
-			for _, a := range s.Checkin.Answers {
-				l := a.Label
-				if l == "" {
-					l = a.Value
-				}
-				links.Answers = append(links.Answers, render.AnswerLink{Label: l, URL: "https://rekindle.example.org/checkin/sample?a=" + a.Value})
-			}
-		}
+		links := render.LinksFor(s.Checkin, func(value string) string {
+			return "https://rekindle.example.org/checkin/sample?a=" + value
+		})
 		m, err := comp.Email(s, vars, links)
 		if err != nil {
 			return err

@@ -23,6 +23,23 @@ type CheckinLinks struct {
 	Answers  []AnswerLink
 }
 
+// LinksFor makes one answer link per accepted answer of a check-in (nil
+// when the step asks nothing); url builds each answer's link.
+func LinksFor(c *programs.Checkin, url func(value string) string) *CheckinLinks {
+	if c == nil {
+		return nil
+	}
+	links := &CheckinLinks{Question: c.Question}
+	for _, a := range c.Answers {
+		label := a.Label
+		if label == "" {
+			label = a.Value
+		}
+		links.Answers = append(links.Answers, AnswerLink{Label: label, URL: url(a.Value)})
+	}
+	return links
+}
+
 // AnswerLink is one answer button.
 type AnswerLink struct {
 	Label string

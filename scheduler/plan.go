@@ -149,17 +149,7 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 		v.UnsubscribeURL = e.Links.Unsubscribe(w.row.SubscriberID, ch)
 		switch ch {
 		case "email":
-			var links *render.CheckinLinks
-			if s.Checkin != nil {
-				links = &render.CheckinLinks{Question: s.Checkin.Question}
-				for _, a := range s.Checkin.Answers {
-					label := a.Label
-					if label == "" {
-						label = a.Value
-					}
-					links.Answers = append(links.Answers, render.AnswerLink{Label: label, URL: e.Links.Checkin(token, a.Value)})
-				}
-			}
+			links := render.LinksFor(s.Checkin, func(value string) string { return e.Links.Checkin(token, value) })
 			m, err := w.comp.Email(s, v, links)
 			if err != nil {
 				return err
