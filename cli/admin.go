@@ -90,6 +90,19 @@ func normalizePhone(s, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// contact checks and normalises the --email and --phone flags.
+func contact(email, phone, region string) (string, string, error) {
+	e, err := normalizeEmail(email)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := normalizePhone(phone, region)
+	if err != nil {
+		return "", "", fmt.Errorf("--phone: %w", err)
+	}
+	return e, p, nil
+}
+
 func runEnroll(ctx context.Context, env *Env, args []string) error {
 	fs, _ := adminFlags(env, "enroll")
 	program := fs.String("program", "", "program slug")
@@ -108,13 +121,9 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := normalizeEmail(*email)
+	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
 	if err != nil {
 		return err
-	}
-	p, err := normalizePhone(*phone, cfg.DefaultRegion)
-	if err != nil {
-		return fmt.Errorf("--phone: %w", err)
 	}
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {
@@ -210,13 +219,9 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 	if err != nil {
 		return err
 	}
-	e, err := normalizeEmail(*email)
+	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
 	if err != nil {
 		return err
-	}
-	p, err := normalizePhone(*phone, cfg.DefaultRegion)
-	if err != nil {
-		return fmt.Errorf("--phone: %w", err)
 	}
 	a, err := wire(ctx, env, cfg, wireOptions{})
 	if err != nil {

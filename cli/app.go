@@ -107,20 +107,12 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		return nil, err
 	}
 	a.links = &token.Links{Base: strings.TrimRight(cfg.BaseURL, "/"), Signer: a.signer, Now: a.clock.Now}
-	r, err := render.New(templateFS(cfg.TemplatesDir), render.Config{
-		SenderName: "Rekindle", PostalAddress: cfg.PostalAddress, SMSBrand: cfg.SMSBrand,
-		Support: supportText(cfg), HelpContact: cfg.SupportContact,
-	})
+	r, err := newRenderer(cfg)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	smsQuiet, _ := scheduler.ParseQuiet(cfg.QuietHours)
-	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
-	a.engine = scheduler.New(a.store, a.clock, log, scheduler.Config{
-		Grace: cfg.CatchupGrace, Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet,
-		ListID: "Rekindle <rekindle." + hostOf(cfg.BaseURL) + ">",
-	}, r, a.links)
+	a.engine = scheduler.New(a.store, a.clock, log, engineConfig(cfg), r, a.links)
 	if a.progs, err = loadPrograms(cfg.ProgramsDir); err != nil {
 		a.close()
 		return nil, err
@@ -136,6 +128,25 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		}
 	}
 	return a, nil
+}
+
+// newRenderer parses the message layouts with the deployment's settings.
+func newRenderer(cfg *config.Config) (*render.Renderer, error) {
+	return render.New(templateFS(cfg.TemplatesDir), render.Config{
+		SenderName: "Rekindle", PostalAddress: cfg.PostalAddress, SMSBrand: cfg.SMSBrand,
+		Support: supportText(cfg), HelpContact: cfg.SupportContact,
+	})
+}
+
+// engineConfig is the engine's policy from the settings (already validated,
+// so the quiet hours parse).
+func engineConfig(cfg *config.Config) scheduler.Config {
+	smsQuiet, _ := scheduler.ParseQuiet(cfg.QuietHours)
+	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
+	return scheduler.Config{
+		Grace: cfg.CatchupGrace, Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet,
+		ListID: "Rekindle <rekindle." + hostOf(cfg.BaseURL) + ">",
+	}
 }
 
 func (a *app) close() {

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Env is what a command runs with.
@@ -71,22 +70,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, u.msg)
 			return 2
 		default:
-			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, oneLine(err))
+			// Multi-problem errors (program validation) keep one problem a line.
+			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, err)
 			return 1
 		}
 	}
 	fmt.Fprintf(stderr, "rekindle: unknown command %q\n", args[0])
 	printUsage(stderr)
 	return 2
-}
-
-func oneLine(err error) string {
-	s := err.Error()
-	if strings.Count(s, "\n") > 0 {
-		// Multi-problem errors (program validation) keep one problem a line.
-		return s
-	}
-	return s
 }
 
 func printUsage(w io.Writer) {

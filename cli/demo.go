@@ -63,13 +63,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, env.Getenv("DATABASE_URL")); err != nil {
 		return err
 	}
-	addr, err := normalizeEmail(*email)
+	addr, num, err := contact(*email, *phone, cfg.DefaultRegion)
 	if err != nil {
 		return err
-	}
-	num, err := normalizePhone(*phone, cfg.DefaultRegion)
-	if err != nil {
-		return fmt.Errorf("--phone: %w", err)
 	}
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {

@@ -45,14 +45,11 @@ func offlineEngine(env *Env, dir string) (*scheduler.Engine, map[string]*program
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	r, err := render.New(templateFS(cfg.TemplatesDir), render.Config{SMSBrand: cfg.SMSBrand, PostalAddress: cfg.PostalAddress,
-		Support: supportText(cfg), HelpContact: cfg.SupportContact, SenderName: "Rekindle"})
+	r, err := newRenderer(cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	smsQuiet, _ := scheduler.ParseQuiet(cfg.QuietHours)
-	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
-	e := scheduler.New(nil, nil, nil, scheduler.Config{Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet}, r, nil)
+	e := scheduler.New(nil, nil, nil, engineConfig(cfg), r, nil)
 	return e, progs, r, nil
 }
 
