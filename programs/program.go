@@ -5,6 +5,8 @@ package programs
 
 import (
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Program is one validated program definition, including its content. It
@@ -62,10 +64,14 @@ type Step struct {
 	ContentRef  string     `json:"content"`
 	Checkin     *Checkin   `json:"checkin,omitempty"`
 
-	Track   string `json:"-"` // filled by index()
-	Ordinal int    `json:"-"` // position within its track
-	minute  int    // minutes after midnight of At
+	Track    string        `json:"-"` // filled by index()
+	Ordinal  int           `json:"-"` // position within its track
+	minute   int           // minutes after midnight of At
+	schedule cron.Schedule // Cron, parsed once
 }
+
+// Schedule is the step's parsed cron schedule (nil for day steps).
+func (s *Step) Schedule() cron.Schedule { return s.schedule }
 
 // Minute is At as minutes after local midnight.
 func (s *Step) Minute() int { return s.minute }
@@ -187,6 +193,9 @@ func (p *Program) index() {
 			s.Ordinal = i
 			if s.At != "" {
 				s.minute, _ = parseClock(s.At)
+			}
+			if s.Cron != "" {
+				s.schedule, _ = ParseCron(s.Cron) // validated: it parses
 			}
 			p.steps[s.Key] = s
 		}

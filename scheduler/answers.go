@@ -236,7 +236,7 @@ func askMinute(s *programs.Step) int {
 	if s.At != "" {
 		return s.Minute()
 	}
-	if sched, err := programs.ParseCron(s.Cron); err == nil {
+	if sched := s.Schedule(); sched != nil {
 		n := sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 		return n.Hour()*60 + n.Minute()
 	}

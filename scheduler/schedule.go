@@ -65,9 +65,9 @@ func Next(p *programs.Program, st *State) (*Occurrence, error) {
 		if !s.IsCron() {
 			continue
 		}
-		sched, err := programs.ParseCron(s.Cron)
-		if err != nil {
-			return nil, fmt.Errorf("schedule: step %s: %w", s.Key, err)
+		sched := s.Schedule()
+		if sched == nil {
+			return nil, fmt.Errorf("schedule: step %s: cron %q was not parsed", s.Key, s.Cron)
 		}
 		winStart := st.StartDate.AddDate(0, 0, st.Origin+st.Shift+s.Window.FromDay)
 		winEnd := st.StartDate.AddDate(0, 0, st.Origin+st.Shift+s.Window.ToDay+1)
