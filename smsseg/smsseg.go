@@ -17,7 +17,10 @@
 // segments, so a segment may end one unit short; Count does the same.
 package smsseg
 
-import "unicode/utf16"
+import (
+	"strings"
+	"unicode/utf16"
+)
 
 // Encodings reported in Info.Encoding.
 const (
@@ -48,46 +51,29 @@ type Info struct {
 }
 
 // gsmBasic is the GSM 03.38 default alphabet (basic character set), minus
-// the ESC code 0x1B, which is not a character a text can contain.
-var gsmBasic = map[rune]bool{}
+// the ESC code 0x1B, which is not a character a text can contain. The
+// alphabets are constant strings, not maps, so the package needs no init.
+const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅå" +
+	"Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ" +
+	" !\"#¤%&'()*+,-./" +
+	"0123456789:;<=>?" +
+	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§" +
+	"¿abcdefghijklmnopqrstuvwxyzäöñüà"
 
-// gsmExtension is the GSM 03.38 default alphabet extension table; each of
-// these is sent as ESC + code and costs two septets.
-var gsmExtension = map[rune]bool{
-	'\f': true, // form feed (page break)
-	'^':  true,
-	'{':  true,
-	'}':  true,
-	'\\': true,
-	'[':  true,
-	'~':  true,
-	']':  true,
-	'|':  true,
-	'€':  true,
-}
-
-func init() {
-	const basic = "@£$¥èéùìòÇ\nØø\rÅå" +
-		"Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ" +
-		" !\"#¤%&'()*+,-./" +
-		"0123456789:;<=>?" +
-		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§" +
-		"¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	for _, r := range basic {
-		gsmBasic[r] = true
-	}
-}
+// gsmExtension is the GSM 03.38 default alphabet extension table (form feed,
+// ^ { } \ [ ~ ] | €); each is sent as ESC + code and costs two septets.
+const gsmExtension = "\f^{}\\[~]|€"
 
 // IsGSM reports whether r can be sent in GSM-7 (basic set or extension table).
-func IsGSM(r rune) bool { return gsmBasic[r] || gsmExtension[r] }
+func IsGSM(r rune) bool { return septets(r) > 0 }
 
 // septets is what r costs in GSM-7: 1 for the basic set, 2 for the extension
 // table, 0 if r is not in the alphabet.
 func septets(r rune) int {
 	switch {
-	case gsmBasic[r]:
+	case strings.ContainsRune(gsmBasic, r):
 		return 1
-	case gsmExtension[r]:
+	case strings.ContainsRune(gsmExtension, r):
 		return 2
 	}
 	return 0

@@ -62,16 +62,19 @@ func TestCount(t *testing.T) {
 
 func TestAlphabetSize(t *testing.T) {
 	// 128 codes in the basic set, one of them ESC; 10 in the extension table.
-	if len(gsmBasic) != 127 {
-		t.Errorf("basic set has %d characters, want 127", len(gsmBasic))
+	basic, ext := []rune(gsmBasic), []rune(gsmExtension)
+	if len(basic) != 127 {
+		t.Errorf("basic set has %d characters, want 127", len(basic))
 	}
-	if len(gsmExtension) != 10 {
-		t.Errorf("extension table has %d characters, want 10", len(gsmExtension))
+	if len(ext) != 10 {
+		t.Errorf("extension table has %d characters, want 10", len(ext))
 	}
-	for r := range gsmExtension {
-		if gsmBasic[r] {
-			t.Errorf("%q is in both tables", r)
+	seen := map[rune]bool{}
+	for _, r := range append(basic, ext...) {
+		if seen[r] {
+			t.Errorf("%q is listed twice", r)
 		}
+		seen[r] = true
 	}
 }
 
