@@ -2,9 +2,11 @@
 // github.com/emersion/go-smtp.
 //
 // It records every accepted message (envelope and raw bytes), counts the
-// connections it accepted, and can be told to misbehave: answer a given reply
-// code for the next N commands of a stage (MAIL, RCPT or DATA), drop the
-// connection, or hang (sleep past a client's timeout) before answering.
+// connections it accepted and the RCPT commands naming each address, and can
+// be told to misbehave: answer a given reply code for the next N commands of
+// a stage (MAIL, RCPT or DATA) or for the next N RCPTs naming one address,
+// drop the connection, or hang (sleep past a client's timeout) before
+// answering.
 //
 //	srv, err := fakesmtp.Start(fakesmtp.Options{})
 //	if err != nil { ... }
@@ -26,6 +28,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,11 +122,14 @@ type Server struct {
 	connSeq atomic.Int64 // connections accepted so far
 	active  atomic.Int64 // connections currently open
 
-	mu     sync.Mutex
-	msgs   []Message
-	faults map[Stage][]Fault
-	conns  map[*conn]struct{}
-	cond   *sync.Cond
+	mu         sync.Mutex
+	msgs       []Message
+	faults     map[Stage][]Fault
+	rcptFaults map[string][]Fault // by lower-cased address
+	rcptSeen   map[string]int     // RCPT commands by lower-cased address
+	outages    map[Stage]Fault    // standing faults, after the queued ones
+	conns      map[*conn]struct{}
+	cond       *sync.Cond
 }
 
 // Start starts a server according to opts. Close it when done.
@@ -141,11 +147,13 @@ func Start(opts Options) (*Server, error) {
 		opts.Logger = log.New(io.Discard, "", 0)
 	}
 	s := &Server{
-		opts:   opts,
-		done:   make(chan struct{}),
-		served: make(chan struct{}),
-		faults: make(map[Stage][]Fault),
-		conns:  make(map[*conn]struct{}),
+		opts:       opts,
+		done:       make(chan struct{}),
+		served:     make(chan struct{}),
+		faults:     make(map[Stage][]Fault),
+		rcptFaults: make(map[string][]Fault),
+		rcptSeen:   make(map[string]int),
+		conns:      make(map[*conn]struct{}),
 	}
 	s.cond = sync.NewCond(&s.mu)
 
@@ -278,13 +286,38 @@ func (s *Server) WaitMessages(n int, timeout time.Duration) bool {
 	return len(s.msgs) >= n
 }
 
-// Reset forgets the recorded messages and pending faults (the connection
-// counter is kept).
+// Reset forgets the recorded messages, the RCPT counts and pending faults
+// (the connection counter is kept).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = nil
 	s.faults = make(map[Stage][]Fault)
+	s.rcptFaults = make(map[string][]Fault)
+	s.rcptSeen = make(map[string]int)
+	s.outages = nil
+}
+
+// InjectRecipient queues fault for the next n RCPT commands naming addr
+// (compared without regard to case), on any connection. Unlike Inject on
+// StageRcpt, it hits that address whichever of several concurrent clients
+// sends it; it is applied before the stage-wide RCPT faults.
+func (s *Server) InjectRecipient(addr string, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := strings.ToLower(addr)
+	for range n {
+		s.rcptFaults[k] = append(s.rcptFaults[k], f)
+	}
+}
+
+// RcptAttempts returns how many RCPT commands named addr (without regard to
+// case), whatever the server answered them: a client's delivery attempts
+// for that address.
+func (s *Server) RcptAttempts(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcptSeen[strings.ToLower(addr)]
 }
 
 // Inject queues fault for the next n commands of stage, across all
@@ -319,6 +352,9 @@ func (s *Server) PendingFaults() int {
 	for _, q := range s.faults {
 		n += len(q)
 	}
+	for _, q := range s.rcptFaults {
+		n += len(q)
+	}
 	return n
 }
 
@@ -350,7 +386,8 @@ func (s *Server) nextFault(stage Stage) (Fault, bool) {
 	defer s.mu.Unlock()
 	q := s.faults[stage]
 	if len(q) == 0 {
-		return Fault{}, false
+		f, ok := s.outages[stage]
+		return f, ok
 	}
 	f := q[0]
 	s.faults[stage] = q[1:]
@@ -371,6 +408,21 @@ func (s *Server) sleep(d time.Duration) bool {
 	case <-s.done:
 		return false
 	}
+}
+
+// seeRcpt counts a RCPT naming addr and returns the fault queued for that
+// address, if any.
+func (s *Server) seeRcpt(addr string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := strings.ToLower(addr)
+	s.rcptSeen[k]++
+	q := s.rcptFaults[k]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	s.rcptFaults[k] = q[1:]
+	return q[0], true
 }
 
 func (s *Server) record(m Message) {
@@ -584,7 +636,11 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if f, ok := ss.s.nextFault(StageRcpt); ok {
+	f, ok := ss.s.seeRcpt(to)
+	if !ok {
+		f, ok = ss.s.nextFault(StageRcpt)
+	}
+	if ok {
 		if err := ss.s.apply(ss.c, StageRcpt, f); err != nil {
 			return err
 		}
@@ -626,3 +682,24 @@ func (ss *session) Reset() {
 }
 
 func (ss *session) Logout() error { return nil }
+
+// SetOutage makes every command of stage answer f from now until EndOutage,
+// on every connection: a provider that is down (say 421 to every MAIL, or
+// connections dropped at the greeting) rather than one that fails a counted
+// number of times. Queued and recipient faults still come first.
+func (s *Server) SetOutage(stage Stage, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outages == nil {
+		s.outages = make(map[Stage]Fault)
+	}
+	s.outages[stage] = f
+}
+
+// EndOutage ends every outage set with SetOutage; the server answers
+// normally again (queued faults stay queued).
+func (s *Server) EndOutage() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outages = nil
+}

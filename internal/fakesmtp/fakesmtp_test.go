@@ -113,6 +113,58 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// Recipient faults hit only the named address, ahead of the stage-wide
+// queue, and every RCPT is counted whatever the answer.
+func TestRecipientFaultsAndCounts(t *testing.T) {
+	srv := start(t, fakesmtp.Options{})
+	c, err := smtp.Dial(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	srv.InjectRecipient("Flaky@Y.test", 1, fakesmtp.Fault{Code: 451})
+	srv.InjectRecipient("gone@y.test", 2, fakesmtp.Fault{Code: 550})
+	srv.FailNext(fakesmtp.StageRcpt, 1, 452)
+	if srv.PendingFaults() != 4 {
+		t.Fatalf("%d pending faults, want 4", srv.PendingFaults())
+	}
+	steps := []struct {
+		to   string
+		want int
+	}{
+		{"other@y.test", 452}, // the stage-wide fault, not a recipient's
+		{"flaky@y.test", 451},
+		{"gone@y.test", 550},
+		{"flaky@y.test", 0},
+		{"gone@y.test", 550},
+		{"gone@y.test", 0},
+		{"other@y.test", 0},
+	}
+	for i, st := range steps {
+		err := send(c, "a@x.test", st.to, body)
+		if code(err) != st.want || (st.want == 0) != (err == nil) {
+			t.Fatalf("step %d (%s): got %v, want code %d", i, st.to, err, st.want)
+		}
+		if err != nil {
+			_ = c.Reset()
+		}
+	}
+	for addr, want := range map[string]int{"flaky@y.test": 2, "GONE@y.test": 3, "other@y.test": 2, "never@y.test": 0} {
+		if got := srv.RcptAttempts(addr); got != want {
+			t.Errorf("RcptAttempts(%s) = %d, want %d", addr, got, want)
+		}
+	}
+	if srv.MessageCount() != 3 || srv.PendingFaults() != 0 {
+		t.Errorf("%d messages, %d faults left; want 3, 0", srv.MessageCount(), srv.PendingFaults())
+	}
+	srv.InjectRecipient("gone@y.test", 1, fakesmtp.Fault{Code: 550})
+	srv.Reset()
+	if srv.RcptAttempts("gone@y.test") != 0 || srv.PendingFaults() != 0 {
+		t.Error("Reset kept RCPT counts or recipient faults")
+	}
+}
+
 func TestDropAnd421CloseTheConnection(t *testing.T) {
 	srv := start(t, fakesmtp.Options{})
 	for _, f := range []fakesmtp.Fault{{Drop: true}, {Code: 421}} {

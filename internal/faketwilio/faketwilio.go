@@ -19,7 +19,11 @@
 //
 //	GET  /_fake/messages   recorded messages, JSON array
 //	GET  /_fake/requests   {"requests": N}
-//	POST /_fake/faults     {"n":2,"status":500,"code":20500,"message":"...","hang":"5s","raw_body":""}
+//	POST /_fake/faults     {"n":2,"status":500,"code":20500,"message":"...","hang":"5s","raw_body":"","to":""}
+//	                       ("to": only requests for that number)
+//	POST /_fake/outage     {"status":503,"code":0,"hang":""}: every request, until ended
+//	DELETE /_fake/outage   end the outage
+//	GET  /_fake/attempts?to=+15551234567   {"attempts": N}, faulted or not
 //	POST /_fake/reset      forget messages and faults
 package faketwilio
 
@@ -73,6 +77,9 @@ type Server struct {
 	mu       sync.Mutex
 	msgs     []Message
 	faults   []Fault
+	toFaults map[string][]Fault // by To number, ahead of faults
+	outage   *Fault             // after both queues, until EndOutage
+	attempts map[string]int     // requests by To number
 	requests int
 	conns    int
 	user     string
@@ -162,6 +169,73 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs, s.faults, s.requests = nil, nil, 0
+	s.toFaults, s.outage, s.attempts = nil, nil, nil
+}
+
+// InjectTo queues f for the next n requests whose To is the given number,
+// ahead of the faults queued with Inject: it hits that recipient whichever
+// of several concurrent clients sends to it.
+func (s *Server) InjectTo(to string, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.toFaults == nil {
+		s.toFaults = make(map[string][]Fault)
+	}
+	for range n {
+		s.toFaults[to] = append(s.toFaults[to], f)
+	}
+}
+
+// AttemptsTo returns how many Messages.json requests named this To number,
+// whatever the fake answered: a client's send attempts for that recipient.
+func (s *Server) AttemptsTo(to string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[to]
+}
+
+// SetOutage answers f to every request from now until EndOutage (after any
+// queued faults): an API that is down rather than one failing a counted
+// number of times.
+func (s *Server) SetOutage(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = &f
+}
+
+// EndOutage makes the fake answer normally again.
+func (s *Server) EndOutage() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = nil
+}
+
+// nextFault counts a request for to and picks the fault it gets, if any.
+func (s *Server) nextFault(to string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	if to != "" {
+		if s.attempts == nil {
+			s.attempts = make(map[string]int)
+		}
+		s.attempts[to]++
+	}
+	if q := s.toFaults[to]; len(q) > 0 {
+		f := q[0]
+		s.toFaults[to] = q[1:]
+		return &f
+	}
+	if len(s.faults) > 0 {
+		f := s.faults[0]
+		s.faults = s.faults[1:]
+		return &f
+	}
+	if s.outage != nil {
+		f := *s.outage
+		return &f
+	}
+	return nil
 }
 
 // Inject queues f for the next n requests (after earlier queued faults).
@@ -201,6 +275,7 @@ func (s *Server) Handler() http.Handler {
 			Fault
 			N    int    `json:"n"`
 			Hang string `json:"hang"`
+			To   string `json:"to"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -217,8 +292,39 @@ func (s *Server) Handler() http.Handler {
 		if req.N <= 0 {
 			req.N = 1
 		}
-		s.Inject(req.N, req.Fault)
+		if req.To != "" {
+			s.InjectTo(req.To, req.N, req.Fault)
+		} else {
+			s.Inject(req.N, req.Fault)
+		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_fake/outage", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Fault
+			Hang string `json:"hang"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if req.Hang != "" {
+			d, err := time.ParseDuration(req.Hang)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			req.Fault.Hang = d
+		}
+		s.SetOutage(req.Fault)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE /_fake/outage", func(w http.ResponseWriter, _ *http.Request) {
+		s.EndOutage()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /_fake/attempts", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]int{"attempts": s.AttemptsTo(r.URL.Query().Get("to"))})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		twilioError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
@@ -227,14 +333,11 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
+	// The form is read first so that faults can be chosen by recipient; a
+	// body that does not parse is answered below, after any fault.
+	formErr := r.ParseForm()
+	fault := s.nextFault(r.PostForm.Get("To"))
 	s.mu.Lock()
-	s.requests++
-	var fault *Fault
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		fault = &f
-	}
 	wantUser, wantPass := s.user, s.pass
 	s.mu.Unlock()
 
@@ -273,7 +376,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		twilioError(w, fault.Status, fault.Code, msg)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if formErr != nil {
 		twilioError(w, http.StatusBadRequest, 20001, "Could not parse the request body")
 		return
 	}
