@@ -33,6 +33,8 @@ type Config struct {
 	EmailQuietHours  string
 	CatchupGrace     time.Duration
 	Pacing           time.Duration
+	Lease            time.Duration
+	RetryBase        time.Duration
 	SMTPHost         string
 	SMTPPort         int
 	SMTPUsername     string
@@ -40,8 +42,10 @@ type Config struct {
 	SMTPTLS          string
 	EmailFrom        string
 	EmailReplyTo     string
+	UnsubMailto      string
 	EmailRate        float64
 	EmailWorkers     int
+	SMTPTimeout      time.Duration
 	TwilioAccountSID string
 	TwilioAuthToken  string
 	TwilioAPIKey     string
@@ -50,6 +54,7 @@ type Config struct {
 	TwilioMsgService string
 	TwilioAPIURL     string
 	SMSRate          float64
+	TwilioTimeout    time.Duration
 	SecretKey        string
 	DefaultRegion    string
 	SMSBrand         string
@@ -154,6 +159,14 @@ func address(v string) error {
 	return nil
 }
 
+// bareAddress accepts name@domain alone, as it goes into a mailto: URI.
+func bareAddress(v string) error {
+	if a, err := mail.ParseAddress(v); err != nil || a.Name != "" || a.Address != v {
+		return fmt.Errorf("%q is not a plain email address (write it as name@example.org)", v)
+	}
+	return nil
+}
+
 func quiet(v string) error {
 	a, b, ok := strings.Cut(v, "-")
 	if !ok || len(a) != 5 || len(b) != 5 || a[2] != ':' || b[2] != ':' {
@@ -206,6 +219,10 @@ var Table = []Var{
 		set: dur(func(c *Config) *time.Duration { return &c.CatchupGrace }, time.Minute)},
 	{Name: "REKINDLE_PACING", Default: "20h", Help: "at most one lesson per channel per interval",
 		set: dur(func(c *Config) *time.Duration { return &c.Pacing }, 0)},
+	{Name: "REKINDLE_LEASE", Default: "2m", Help: "how long a claimed delivery is held before another worker may take it over (a crashed instance's sends resume after this)",
+		set: dur(func(c *Config) *time.Duration { return &c.Lease }, time.Second)},
+	{Name: "REKINDLE_RETRY_BASE", Default: "30s", Help: "first retry delay after a temporary provider error, doubling up to 1h",
+		set: dur(func(c *Config) *time.Duration { return &c.RetryBase }, 100*time.Millisecond)},
 	{Name: "REKINDLE_SMTP_HOST", Default: "", Help: "SMTP server; empty uses the file channel for email",
 		set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Name: "REKINDLE_SMTP_PORT", Default: "587", Help: "SMTP port",
@@ -220,10 +237,14 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.EmailFrom }, address)},
 	{Name: "REKINDLE_EMAIL_REPLY_TO", Default: "", Help: "Reply-To address",
 		set: str(func(c *Config) *string { return &c.EmailReplyTo }, optional(address))},
+	{Name: "REKINDLE_UNSUBSCRIBE_MAILTO", Default: "", Help: "mailbox for mailto: unsubscribe requests in List-Unsubscribe (you process it; rekindle reads no mail); empty for none",
+		set: str(func(c *Config) *string { return &c.UnsubMailto }, optional(bareAddress))},
 	{Name: "REKINDLE_EMAIL_RATE", Default: "10", Help: "emails per second, per instance",
 		set: num(func(c *Config) *float64 { return &c.EmailRate })},
 	{Name: "REKINDLE_EMAIL_WORKERS", Default: "4", Help: "SMTP connections per instance",
 		set: integer(func(c *Config) *int { return &c.EmailWorkers }, 1, 64)},
+	{Name: "REKINDLE_SMTP_TIMEOUT", Default: "30s", Help: "SMTP connect and per-message timeout",
+		set: dur(func(c *Config) *time.Duration { return &c.SMTPTimeout }, 100*time.Millisecond)},
 	{Name: "TWILIO_ACCOUNT_SID", Default: "", Help: "Twilio account SID; empty uses the file channel for SMS",
 		set: str(func(c *Config) *string { return &c.TwilioAccountSID })},
 	{Name: "TWILIO_AUTH_TOKEN", Default: "", Secret: true, Credential: "twilio-auth-token", Help: "Twilio auth token",
@@ -240,6 +261,8 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.TwilioAPIURL }, httpURL)},
 	{Name: "REKINDLE_SMS_RATE", Default: "1", Help: "SMS per second, per instance",
 		set: num(func(c *Config) *float64 { return &c.SMSRate })},
+	{Name: "REKINDLE_TWILIO_TIMEOUT", Default: "10s", Help: "Twilio per-request timeout",
+		set: dur(func(c *Config) *time.Duration { return &c.TwilioTimeout }, 100*time.Millisecond)},
 	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters)",
 		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(16)))},
 	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code",

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -120,12 +122,19 @@ func (l *loader) line(yamlPath string) int {
 }
 
 func (l *loader) load() *Program {
+	if line, reason, bad := notText(l.src); bad {
+		l.problems = append(l.problems, Problem{l.file, line, "encoding", reason})
+		return nil
+	}
 	f, err := parser.ParseBytes(l.src, 0)
 	if err != nil {
 		l.yamlError(l.file, err)
 		return nil
 	}
 	l.ast = f
+	if l.nulStrings(); len(l.problems) > 0 {
+		return nil
+	}
 	var p Program
 	if err := yaml.UnmarshalWithOptions(l.src, &p, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
 		l.yamlError(l.file, err)
@@ -153,6 +162,9 @@ func (l *loader) yamlError(file string, err error) {
 		var uf *yaml.UnknownFieldError
 		if errors.As(err, &uf) {
 			field = tok.Value
+			if strings.TrimSpace(field) == "" {
+				field = strconv.Quote(field) // a blank key stays visible
+			}
 		}
 		l.problems = append(l.problems, Problem{file, tok.Position.Line, field, ye.GetMessage()})
 		return
@@ -185,6 +197,9 @@ func (l *loader) readContent(ref string) (*Content, []Problem) {
 		return nil, []Problem{{File: file, Line: 1, Field: "content", Reason: "cannot read: " + errors.Unwrap(err).Error()}}
 	}
 	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+	if line, reason, bad := notText(raw); bad {
+		return nil, []Problem{{file, line, "encoding", reason}}
+	}
 	if !bytes.HasPrefix(raw, []byte("---\n")) {
 		return nil, []Problem{{file, 1, "front matter", "the file must start with a --- line"}}
 	}
@@ -210,7 +225,50 @@ func (l *loader) readContent(ref string) (*Content, []Problem) {
 		}
 		return nil, sub.problems
 	}
+	for _, part := range []struct{ name, text string }{{"subject", fm.Subject}, {"preheader", fm.Preheader}, {"sms", fm.SMS}, {"exercise", fm.Exercise}} {
+		if strings.ContainsRune(part.text, 0) {
+			return nil, []Problem{{file, 2, part.name, nulReason}}
+		}
+	}
 	c := &Content{Path: ref, Subject: strings.TrimSpace(fm.Subject), Preheader: strings.TrimSpace(fm.Preheader),
 		SMS: strings.TrimSpace(fm.SMS), Exercise: strings.TrimSpace(fm.Exercise), Body: strings.TrimSpace(string(body))}
 	return c, nil
+}
+
+const nulReason = "contains a NUL character (\\0), which cannot be stored; remove it"
+
+// notText finds the first line that is not UTF-8 text without NUL bytes: the
+// stored definition (PostgreSQL jsonb) cannot hold either as written.
+func notText(b []byte) (line int, reason string, bad bool) {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return 1 + bytes.Count(b[:i], []byte("\n")), "not valid UTF-8; save the file as UTF-8", true
+		case r == 0:
+			return 1 + bytes.Count(b[:i], []byte("\n")), nulReason, true
+		}
+		i += size
+	}
+	return 0, "", false
+}
+
+// nulStrings reports YAML strings whose escapes ("\0", "\x00") decode to NUL.
+func (l *loader) nulStrings() {
+	for _, doc := range l.ast.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		for _, n := range ast.Filter(ast.StringType, doc.Body) {
+			s, ok := n.(*ast.StringNode)
+			if !ok || !strings.ContainsRune(s.Value, 0) || s.GetToken() == nil {
+				continue
+			}
+			field := "text"
+			if mv, ok := ast.Parent(doc.Body, s).(*ast.MappingValueNode); ok && mv.Key != nil && mv.Key != ast.MapKeyNode(s) {
+				field = mv.Key.String()
+			}
+			l.problems = append(l.problems, Problem{l.file, s.GetToken().Position.Line, field, nulReason})
+		}
+	}
 }

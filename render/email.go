@@ -82,8 +82,15 @@ func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinL
 	if exercise, err = execText(cc.exercise, v); err != nil {
 		return Email{}, fmt.Errorf("render: %s exercise: %w", step.Key, err)
 	}
-	var body bytes.Buffer
-	if err := cc.bodyHTML.Execute(&body, emailVars{v, c.r.markdownHTML(v.Support)}); err != nil {
+	// Builders sized for a whole email: growing by doubling copied every
+	// body several times, and String() on a Builder does not copy again.
+	var body strings.Builder
+	body.Grow(8 << 10)
+	support := c.r.supportHTML
+	if v.Support != c.r.cfg.Support {
+		support = c.r.markdownHTML(v.Support)
+	}
+	if err := cc.bodyHTML.Execute(&body, emailVars{v, support}); err != nil {
 		return Email{}, fmt.Errorf("render: %s body: %w", step.Key, err)
 	}
 	bodyText, err := execText(cc.bodyText, v)
@@ -100,7 +107,9 @@ func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinL
 		Checkin: checkin, ManageURL: v.ManageURL, UnsubscribeURL: v.UnsubscribeURL,
 		PostalAddress: c.r.cfg.PostalAddress, SenderName: c.r.cfg.SenderName,
 	}
-	var html, text bytes.Buffer
+	var html, text strings.Builder
+	html.Grow(body.Len() + 10<<10)
+	text.Grow(len(bodyText) + 2<<10)
 	if err := c.r.html.Execute(&html, d); err != nil {
 		return Email{}, fmt.Errorf("render: %s layout.html: %w", step.Key, err)
 	}

@@ -59,7 +59,9 @@ func (s *Signer) mac(purpose, payload string) string {
 // Verify checks a token for purpose at now and returns its subject.
 func (s *Signer) Verify(purpose, tok string, now time.Time) (string, error) {
 	i := strings.LastIndexByte(tok, '.')
-	if i <= 0 || len(tok) > 256 {
+	// The MAC covers purpose, NUL, payload: with a NUL in either, bytes could
+	// shift between them and a token verify for another purpose.
+	if i <= 0 || len(tok) > 256 || strings.IndexByte(purpose, 0) >= 0 || strings.IndexByte(tok, 0) >= 0 {
 		return "", ErrInvalid
 	}
 	payload, sig := tok[:i], tok[i+1:]
