@@ -41,10 +41,17 @@ type AnswerResult struct {
 	Actions   []string // branch actions applied, e.g. "send support", "switch moving-on"
 }
 
+// NormalizeReply is how a whole-message reply is compared with the words
+// it may mean: lower case, single spaces, no surrounding whitespace and no
+// "." or "!" around it ("Yes!", " moved  on. ").
+func NormalizeReply(text string) string {
+	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
+	return strings.TrimSpace(strings.Trim(t, ".!"))
+}
+
 // MatchAnswer finds the answer value a reply means, or "".
 func MatchAnswer(c *programs.Checkin, text string) string {
-	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
-	t = strings.Trim(t, ".!")
+	t := NormalizeReply(text)
 	for _, a := range c.Answers {
 		if slices.Contains(a.MatchWords(), t) {
 			return a.Value
@@ -169,7 +176,7 @@ func (e *Engine) ApplyCommand(ctx context.Context, enrollmentID int64, cmd progr
 
 // FindCommand finds the program command a whole-message reply names.
 func FindCommand(p *programs.Program, text string) (programs.Command, bool) {
-	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
+	t := NormalizeReply(text)
 	for _, c := range p.Commands {
 		for _, m := range c.Match {
 			if strings.EqualFold(m, t) {

@@ -81,11 +81,17 @@ func (d *Dispatcher) sender(i int) (channel.Sender, error) {
 	return d.senders[i], nil
 }
 
-// DispatchOnce claims one batch, sends it with the workers and records every
-// outcome in one statement. It returns how many deliveries it claimed. Sends
-// already started are finished even when ctx is cancelled (the provider
-// timeouts bound them), so a shutdown does not leave accepted messages
-// unrecorded.
+// DispatchOnce claims one batch, sends it with the workers and records the
+// outcomes. It returns how many deliveries it claimed. Sends already started
+// are finished even when ctx is cancelled (the provider timeouts bound
+// them), so a shutdown does not leave accepted messages unrecorded.
+//
+// A fast batch is recorded in one statement when it is done. A slow one (a
+// rate-limited channel, a provider taking its time) is recorded every
+// Cfg.AckEvery as it goes, so a crash repeats at most that much, and Twilio's
+// status reports find their message SID; and before each message that has
+// waited longer than Cfg.Recheck, opt-outs recorded since the claim are
+// checked again, so a STOP wins over a message claimed before it.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -93,17 +99,19 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	e := d.e
 	start := time.Now()
 	now := e.Clock.Now()
-	batch, err := e.Store.ClaimDeliveries(ctx, now, string(d.ch.Kind()), d.ClaimSize(), e.Cfg.Lease, d.id)
+	// A claim that has begun is finished, sent and recorded whatever
+	// happens to ctx: cancelled while its rows are read back (a big batch
+	// takes a while), it would leave them 'sending' until the lease ran out.
+	sendCtx := context.WithoutCancel(ctx)
+	batch, err := e.Store.ClaimDeliveries(sendCtx, now, string(d.ch.Kind()), d.ClaimSize(), e.Cfg.Lease, d.id)
 	if err != nil {
 		return 0, fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
 	}
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	acks := make([]store.Ack, len(batch))
-	var supMu sync.Mutex
-	var suppress []store.Suppression
-	sendCtx := context.WithoutCancel(ctx)
+	gate := d.newOptOutGate(batch, start)
+	rec := d.newRecorder(sendCtx, now, len(batch))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < d.workers && w < len(batch); w++ {
@@ -111,13 +119,11 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		go func(w int) {
 			defer wg.Done()
 			for i := range jobs {
-				ack, sup := d.send(sendCtx, w, batch[i])
-				acks[i] = ack
-				if sup != nil {
-					supMu.Lock()
-					suppress = append(suppress, *sup)
-					supMu.Unlock()
+				if !gate.take(sendCtx, i) {
+					e.Observer.DeliveryResult(batch[i].Channel, "cancelled")
+					continue
 				}
+				rec.add(d.send(sendCtx, w, batch[i]))
 			}
 		}(w)
 	}
@@ -130,19 +136,41 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	}
 	close(jobs)
 	wg.Wait()
-
-	live := acks[:0]
-	for _, a := range acks {
-		if a.ID != 0 {
-			live = append(live, a)
-		}
-	}
-	if _, err := e.Store.AckDeliveries(sendCtx, e.Clock.Now(), live, suppress); err != nil {
+	if err := rec.close(); err != nil {
 		// The leases run out and the rescuer re-queues these rows: at-least-once.
 		return len(batch), fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
 	}
 	e.Observer.ObserveDispatcherBatch(string(d.ch.Kind()), time.Since(start))
 	return len(batch), nil
+}
+
+// record writes a batch's outcomes. When the database does not answer it
+// tries again, backing off, until the batch's lease (taken at claimedAt) runs
+// out: these messages are already with the provider, and only a recorded
+// outcome keeps the rescuer from sending them a second time. A database that
+// is back within the lease costs no duplicate. Real time bounds the retries
+// too, for clocks that do not move on their own.
+func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []store.Ack, sup []store.Suppression) error {
+	e := d.e
+	realDeadline := time.Now().Add(e.Cfg.Lease)
+	wait := 100 * time.Millisecond
+	for failures := 0; ; failures++ {
+		_, err := e.Store.AckDeliveries(ctx, e.Clock.Now(), acks, sup)
+		if err == nil {
+			if failures > 0 {
+				e.Log.Info("recorded the sent deliveries after the database came back", "channel", d.ch.Kind(), "count", len(acks))
+			}
+			return nil
+		}
+		if e.Clock.Now().Add(wait).After(claimedAt.Add(e.Cfg.Lease)) || time.Now().Add(wait).After(realDeadline) {
+			return err
+		}
+		if failures == 0 {
+			e.Log.Warn("could not record sent deliveries; retrying until their lease runs out", "channel", d.ch.Kind(), "count", len(acks), "err", err)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // send hands one delivery to the worker's sender and turns the outcome into

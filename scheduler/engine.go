@@ -24,11 +24,13 @@ type Config struct {
 	SMSQuiet    Quiet         // default 21:00-08:00
 	EmailQuiet  Quiet         // default none
 	PlanBatch   int           // enrollments per planner transaction (default 500)
-	ClaimBatch  int           // deliveries per dispatcher claim (default 200)
+	ClaimBatch  int           // deliveries per dispatcher claim (default 1000)
 	Lease       time.Duration // how long a claim is held before the rescuer takes it back (default 2m)
 	MaxAttempts int           // send attempts before a delivery fails (default 8)
 	RetryBase   time.Duration // first retry delay, doubling (default 30s)
 	RetryMax    time.Duration // cap on the retry delay (default 1h)
+	AckEvery    time.Duration // a batch's outcomes are recorded at least this often while it is sent (default 250ms)
+	Recheck     time.Duration // claimed messages waiting longer than this re-check opt-outs before sending (default 1s)
 	ListID      string        // List-Id header value
 	Mailto      string        // mailto: unsubscribe address, "" for none
 }
@@ -44,7 +46,7 @@ func (c *Config) defaults() {
 		c.PlanBatch = 500
 	}
 	if c.ClaimBatch == 0 {
-		c.ClaimBatch = 200
+		c.ClaimBatch = 1000
 	}
 	if c.Lease == 0 {
 		c.Lease = 2 * time.Minute
@@ -57,6 +59,12 @@ func (c *Config) defaults() {
 	}
 	if c.RetryMax == 0 {
 		c.RetryMax = time.Hour
+	}
+	if c.AckEvery == 0 {
+		c.AckEvery = 250 * time.Millisecond
+	}
+	if c.Recheck == 0 {
+		c.Recheck = time.Second
 	}
 }
 

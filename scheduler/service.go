@@ -35,7 +35,10 @@ type job struct {
 // NewService makes a service; tick is how often idle loops look for work.
 func (e *Engine) NewService(tick time.Duration, dispatchers ...*Dispatcher) *Service {
 	s := &Service{e: e, tick: tick, dispatchers: dispatchers}
-	s.AddJob("@every 15s", "rescue expired leases", false, func(ctx context.Context) error {
+	// Look for expired leases at least twice per lease, so a crashed
+	// instance's rows wait little longer than the lease itself.
+	rescueEvery := min(15*time.Second, max(time.Second, e.Cfg.Lease/2))
+	s.AddJob("@every "+rescueEvery.String(), "rescue expired leases", false, func(ctx context.Context) error {
 		_, err := e.RescueOnce(ctx)
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -14,7 +15,7 @@ import (
 // "cancelled" and must not be sent.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, channel string, limit int, lease time.Duration, worker string) ([]Delivery, error) {
 	var out []Delivery
-	if err := s.stmt(nil, "claim_deliveries").SelectContext(ctx, &out, now, channel, limit, lease.Milliseconds(), worker); err != nil {
+	if err := sqlx.SelectContext(ctx, s.replanned(nil), &out, s.text["claim_deliveries"], now, channel, limit, lease.Milliseconds(), worker); err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
 	return out, nil
@@ -42,7 +43,7 @@ func (s *Store) AckDeliveries(ctx context.Context, now time.Time, acks []Ack, su
 			retry[i] = &r
 		}
 	}
-	res, err := s.stmt(tx, "ack_deliveries").ExecContext(ctx, now, pq.Array(id), pq.Array(att), pq.Array(st),
+	res, err := s.replanned(tx).ExecContext(ctx, s.text["ack_deliveries"], now, pq.Array(id), pq.Array(att), pq.Array(st),
 		pq.Array(pid), pq.Array(code), pq.Array(msg), pq.Array(nullable(retry)))
 	if err != nil {
 		return 0, fmt.Errorf("store: ack deliveries: %w", err)
@@ -72,8 +73,22 @@ func nullable(in []*string) []sql.NullString {
 // fails them after their last attempt) and returns their ids.
 func (s *Store) RescueExpired(ctx context.Context, now time.Time, maxAttempts int) ([]int64, error) {
 	var ids []int64
-	if err := s.stmt(nil, "rescue_expired_leases").SelectContext(ctx, &ids, now, maxAttempts); err != nil {
+	if err := sqlx.SelectContext(ctx, s.replanned(nil), &ids, s.text["rescue_expired_leases"], now, maxAttempts); err != nil {
 		return nil, fmt.Errorf("store: rescue leases: %w", err)
 	}
 	return ids, nil
+}
+
+// CancelSuppressedClaimed cancels those of the given claimed deliveries
+// (id, attempt) whose address has been suppressed since they were claimed,
+// and returns their ids.
+func (s *Store) CancelSuppressedClaimed(ctx context.Context, now time.Time, ids []int64, attempts []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []int64
+	if err := sqlx.SelectContext(ctx, s.replanned(nil), &out, s.text["cancel_suppressed_claimed"], now, pq.Array(ids), pq.Array(attempts)); err != nil {
+		return nil, fmt.Errorf("store: re-check opt-outs: %w", err)
+	}
+	return out, nil
 }

@@ -14,7 +14,7 @@ import (
 // locks last until tx ends; concurrent planners skip locked rows.
 func (s *Store) ClaimDueEnrollments(ctx context.Context, tx *sqlx.Tx, now time.Time, limit int) ([]Enrollment, error) {
 	var out []Enrollment
-	if err := s.stmt(tx, "claim_due_enrollments").SelectContext(ctx, &out, now, limit); err != nil {
+	if err := sqlx.SelectContext(ctx, s.replanned(tx), &out, s.text["claim_due_enrollments"], now, limit); err != nil {
 		return nil, fmt.Errorf("store: claim due enrollments: %w", err)
 	}
 	return out, nil
@@ -54,8 +54,8 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 			enr[i], step[i], occ[i], prompt[i], tok[i] = c.EnrollmentID, c.StepKey, c.Occurrence, c.Prompt, c.Token
 			opened[i], closes[i] = ts(c.OpenedAt), ts(c.ClosesAt)
 		}
-		if _, err := s.stmt(tx, "insert_checkins").ExecContext(ctx, now, pq.Array(enr), pq.Array(step), pq.Array(occ),
-			pq.Array(prompt), pq.Array(tok), pq.Array(opened), pq.Array(closes)); err != nil {
+		if _, err := s.stmt(tx, "insert_checkins").ExecContext(ctx, now, pq.Array(enr), textArray(step), textArray(occ),
+			textArray(prompt), textArray(tok), textArray(opened), textArray(closes)); err != nil {
 			return 0, fmt.Errorf("store: insert checkins: %w", err)
 		}
 	}
@@ -70,9 +70,9 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 			due[i], nb[i] = ts(d.DueAt), ts(d.NotBefore)
 			subj[i], pre[i], txt[i], html[i], unsub[i] = d.Subject, d.Preheader, d.Text, d.HTML, d.UnsubscribeURL
 		}
-		res, err := s.stmt(tx, "insert_deliveries").ExecContext(ctx, now, pq.Array(enr), pq.Array(sub), pq.Array(step),
-			pq.Array(kind), pq.Array(phase), pq.Array(ch), pq.Array(to), pq.Array(due), pq.Array(nb),
-			pq.Array(subj), pq.Array(pre), pq.Array(txt), pq.Array(html), pq.Array(unsub))
+		res, err := s.stmt(tx, "insert_deliveries").ExecContext(ctx, now, pq.Array(enr), pq.Array(sub), textArray(step),
+			textArray(kind), textArray(phase), textArray(ch), textArray(to), textArray(due), textArray(nb),
+			textArray(subj), textArray(pre), textArray(txt), textArray(html), textArray(unsub))
 		if err != nil {
 			return 0, fmt.Errorf("store: insert deliveries: %w", err)
 		}
@@ -90,9 +90,9 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 				next[i] = sql.NullString{String: ts(*u.NextDueAt), Valid: true}
 			}
 		}
-		if _, err := s.stmt(tx, "update_planned_enrollments").ExecContext(ctx, now, pq.Array(id), pq.Array(st), pq.Array(track),
-			pq.Array(origin), pq.Array(shift), pq.Array(cur), pq.Array(cron), pq.Array(last), pq.Array(ext),
-			pq.Array(sms), pq.Array(phase), pq.Array(next)); err != nil {
+		if _, err := s.replanned(tx).ExecContext(ctx, s.text["update_planned_enrollments"], now, pq.Array(id), textArray(st), textArray(track),
+			pq.Array(origin), pq.Array(shift), pq.Array(cur), textArray(cron), textArray(last), textArray(ext),
+			pq.Array(sms), textArray(phase), pq.Array(next)); err != nil {
 			return 0, fmt.Errorf("store: update enrollments: %w", err)
 		}
 	}

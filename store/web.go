@@ -10,24 +10,68 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// RecordInbound stores an inbound message once per provider id. It reports
-// false when the id was seen before (a provider retry): do nothing then.
-func (s *Store) RecordInbound(ctx context.Context, now time.Time, providerID, channel, from, body string) (bool, error) {
+// InboundClaim says what an attempt to handle an inbound message may do.
+type InboundClaim int
+
+const (
+	// InboundClaimed: this attempt handles the message and then records
+	// its outcome with SetInboundResult or FailInbound.
+	InboundClaimed InboundClaim = iota
+	// InboundDone: the message was handled before; a retry does nothing.
+	InboundDone
+	// InboundBusy: another attempt is handling it right now.
+	InboundBusy
+)
+
+// ClaimInbound records an inbound message, once per provider id, and
+// claims it for this attempt unless it is done or another attempt holds it
+// (InboundBusy also comes with an error: do nothing then).
+// A message whose last attempt failed, or was abandoned (still held since
+// before abandonedBefore), is claimed again, so a provider's retry gets the
+// work done instead of being taken for a duplicate.
+func (s *Store) ClaimInbound(ctx context.Context, now, abandonedBefore time.Time, providerID, channel, from, body string) (InboundClaim, error) {
 	var id int64
-	err := s.stmt(nil, "web_insert_inbound").GetContext(ctx, &id, providerID, channel, from, body, now)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+	err := s.stmt(nil, "web_claim_inbound").GetContext(ctx, &id, providerID, channel, from, body, now, abandonedBefore)
+	if err == nil {
+		return InboundClaimed, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("store: inbound message: %w", err)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return InboundBusy, fmt.Errorf("store: claim inbound message: %w", err)
 	}
-	return true, nil
+	var result string
+	err = s.stmt(nil, "web_inbound_result").GetContext(ctx, &result, providerID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// Inserted by an attempt this statement could not yet see.
+		return InboundBusy, nil
+	case err != nil:
+		return InboundBusy, fmt.Errorf("store: inbound message: %w", err)
+	case result == "":
+		return InboundBusy, nil
+	}
+	return InboundDone, nil
 }
 
-// SetInboundResult notes what an inbound message did.
-func (s *Store) SetInboundResult(ctx context.Context, providerID, result string) error {
-	if _, err := s.stmt(nil, "web_set_inbound_result").ExecContext(ctx, providerID, result); err != nil {
-		return fmt.Errorf("store: inbound result: %w", err)
+// SetInboundResult marks a claimed inbound message done, noting what it
+// did (never empty: empty means "being handled"). It reports false when the
+// message was no longer held by this attempt.
+func (s *Store) SetInboundResult(ctx context.Context, providerID, result string) (bool, error) {
+	if result == "" {
+		result = "handled"
+	}
+	res, err := s.stmt(nil, "web_set_inbound_result").ExecContext(ctx, providerID, result)
+	if err != nil {
+		return false, fmt.Errorf("store: inbound result: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// FailInbound releases a claimed inbound message whose handling failed, so
+// that the provider's retry handles it again.
+func (s *Store) FailInbound(ctx context.Context, providerID string, cause error) error {
+	if _, err := s.stmt(nil, "web_set_inbound_result").ExecContext(ctx, providerID, "failed: "+cause.Error()); err != nil {
+		return fmt.Errorf("store: inbound failed: %w", err)
 	}
 	return nil
 }

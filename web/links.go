@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -24,7 +25,14 @@ type choice struct {
 // checkinFor loads a check-in by its link token with the question it asks.
 func (s *server) checkinFor(w http.ResponseWriter, r *http.Request) (store.Checkin, *programs.Checkin, bool) {
 	ctx := r.Context()
-	c, err := s.Engine.Store.CheckinByToken(ctx, r.PathValue("token"))
+	tok := r.PathValue("token")
+	// Tokens are hex. Text PostgreSQL refuses (bad UTF-8, NUL) names no
+	// check-in and is not looked up: it would fail as a 500.
+	var c store.Checkin
+	err := store.ErrNotFound
+	if utf8.ValidString(tok) && !strings.ContainsRune(tok, 0) {
+		c, err = s.Engine.Store.CheckinByToken(ctx, tok)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "We couldn't find this check-in",
 			"The link may be incomplete. Try opening it again from the email, or copy the whole address into your browser.")
@@ -200,7 +208,7 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 		source = "one-click"
 	}
-	if err := s.optOut(ctx, sub, ch, source, clientIP(r), r.UserAgent()); err != nil {
+	if err := s.optOut(ctx, sub, ch, source, clientIP(r), userAgent(r)); err != nil {
 		s.oops(w, r, err)
 		return
 	}
@@ -274,7 +282,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.message(w, http.StatusOK, "You've unsubscribed", "You unsubscribed from our emails, so we won't start sending them. You're welcome to sign up again any time.")
 		return
 	}
-	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), r.UserAgent(), id); err != nil {
+	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), userAgent(r), id); err != nil {
 		s.oops(w, r, err)
 		return
 	}

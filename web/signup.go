@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -80,7 +81,7 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	if name == "" {
 		return req, &fieldError{"first_name", "Please tell us your first name, so we know what to call you."}
 	}
-	if utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "<>\r\n") {
+	if utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "<>") || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
 		return req, &fieldError{"first_name", "Please use a shorter first name without special characters."}
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
@@ -90,7 +91,8 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	}
 	if email != "" {
 		a, err := mail.ParseAddress(email)
-		if err != nil || a.Address != email || len(email) > 254 || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		// ToLower turned any invalid UTF-8 into U+FFFD: check the original.
+		if err != nil || a.Address != email || !utf8.ValidString(in.Email) || len(email) > 254 || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
 			return req, &fieldError{"email", "That doesn't look like an email address. Please check it, e.g. name@example.com."}
 		}
 		if !in.ConsentEmail {
@@ -110,7 +112,7 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	if _, err := scheduler.LoadZone(in.Timezone); err != nil {
 		return req, &fieldError{"timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour."}
 	}
-	ip, ua := clientIP(r), r.UserAgent()
+	ip, ua := clientIP(r), userAgent(r)
 	req = scheduler.EnrollRequest{Program: p.Slug, FirstName: name, Email: email, Phone: phone, Timezone: in.Timezone, Source: source, Pending: true}
 	if email != "" {
 		req.Consents = append(req.Consents, store.Consent{Channel: "email", Action: "granted", Text: consentText(p, "email"), Source: source, IP: ip, UserAgent: ua})

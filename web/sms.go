@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/twilio/twilio-go/client"
 
 	"github.com/rekindle/rekindle/scheduler"
 	"github.com/rekindle/rekindle/store"
@@ -30,25 +29,8 @@ const hintReply = "Sorry, we didn't catch that. You can reply with a number 1-5 
 
 // twilioSMS handles an inbound text.
 func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	params := map[string]string{}
-	for k, v := range r.PostForm {
-		if len(v) > 0 {
-			params[k] = v[0]
-		}
-	}
-	u := s.BaseURL + r.URL.Path
-	if r.URL.RawQuery != "" {
-		u += "?" + r.URL.RawQuery
-	}
-	sig := r.Header.Get("X-Twilio-Signature")
-	v := client.NewRequestValidator(s.TwilioAuthToken)
-	if s.TwilioAuthToken == "" || sig == "" || !v.Validate(u, params, sig) {
-		s.Log.Warn("web: twilio webhook with a missing or wrong signature", "ip", clientIP(r))
-		http.Error(w, "forbidden", http.StatusForbidden)
+	params, _, ok := s.twilioParams(w, r)
+	if !ok {
 		return
 	}
 	sid, from, body := params["MessageSid"], params["From"], params["Body"]
@@ -56,43 +38,60 @@ func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "MessageSid and From are required", http.StatusBadRequest)
 		return
 	}
+	if len(sid) > 64 || len(from) > 64 { // both are unique-index keys
+		http.Error(w, "MessageSid and From must be at most 64 characters", http.StatusBadRequest)
+		return
+	}
 	ctx := r.Context()
-	fresh, err := s.Engine.Store.RecordInbound(ctx, s.now(), sid, "sms", from, body)
+	now := s.now()
+	claim, err := s.Engine.Store.ClaimInbound(ctx, now, now.Add(-inboundAbandonedAfter), sid, "sms", from, body)
 	if err != nil {
-		s.Log.Error("web: inbound sms", "err", err)
+		s.Log.Error("web: inbound sms", "sid", sid, "err", err)
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return
 	}
-	if !fresh {
+	switch claim {
+	case store.InboundDone: // Twilio's retry of a message already handled
 		twiml(w, "")
+		return
+	case store.InboundBusy:
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "this message is being handled; try again shortly", http.StatusServiceUnavailable)
 		return
 	}
 	reply, result, err := s.handleSMS(ctx, from, body, strings.ToUpper(strings.TrimSpace(params["OptOutType"])))
+	// The outcome is recorded even when Twilio has hung up meanwhile: the
+	// work is done (or undone) either way, and the next retry must know.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if err != nil {
+		// Twilio retries a 5xx with the same MessageSid; releasing the
+		// message lets that retry handle it instead of skipping it.
 		s.Log.Error("web: inbound sms", "sid", sid, "err", err)
-		result = "error: " + err.Error()
-		reply = "Sorry, something went wrong on our side. Please try again later."
+		if ferr := s.Engine.Store.FailInbound(rctx, sid, err); ferr != nil {
+			s.Log.Error("web: inbound sms: release for retry", "sid", sid, "err", ferr)
+		}
+		http.Error(w, "try again", http.StatusInternalServerError)
+		return
 	}
-	if err := s.Engine.Store.SetInboundResult(ctx, sid, result); err != nil {
+	if held, err := s.Engine.Store.SetInboundResult(rctx, sid, result); err != nil {
 		s.Log.Error("web: inbound sms result", "sid", sid, "err", err)
+	} else if !held {
+		s.Log.Warn("web: inbound sms was taken over by another attempt while this one handled it", "sid", sid)
 	}
 	twiml(w, reply)
 }
+
+// inboundAbandonedAfter is how long an inbound message may stay claimed by
+// an attempt before a retry takes it over: far longer than Twilio waits for
+// an answer (15 s), so only a process that died mid-way leaves one that old.
+const inboundAbandonedAfter = 2 * time.Minute
 
 // handleSMS decides what a text means and does it. It returns the reply and
 // a short note of what happened.
 func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (reply, result string, err error) {
 	text := strings.TrimSpace(body)
-	word := strings.ToUpper(strings.Join(strings.Fields(text), " "))
-	word = strings.Trim(word, ".!")
-	switch optOutType {
-	case "STOP":
-		word = "STOP"
-	case "START":
-		word = "START"
-	case "HELP":
-		word = "HELP"
-	}
+	word := replyWord(body, optOutType)
 	sub, ferr := s.Engine.Store.FindSubscriber(ctx, nil, "", from)
 	known := ferr == nil
 	if ferr != nil && !errors.Is(ferr, store.ErrNotFound) {
@@ -268,6 +267,17 @@ func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) s
 		msg += "Help: " + s.SupportContact + ". "
 	}
 	return msg + "Msg & data rates may apply. Reply PAUSE to take a break, Reply STOP to opt out."
+}
+
+// replyWord is the keyword a whole text is read as: upper case, single
+// spaces, no "." or "!" around it ("  Stop! " is STOP). Twilio's own
+// classification (OptOutType, with Advanced Opt-Out) wins.
+func replyWord(body, optOutType string) string {
+	switch t := strings.ToUpper(strings.TrimSpace(optOutType)); t {
+	case "STOP", "START", "HELP":
+		return t
+	}
+	return strings.ToUpper(scheduler.NormalizeReply(body))
 }
 
 func contains(list []string, w string) bool {

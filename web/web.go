@@ -1,6 +1,7 @@
 // Package web is the subscriber-facing web server: the sign-up page and
-// API, the Twilio inbound SMS webhook, and the pages behind the links that
-// messages carry (check-in answers, confirmation, unsubscribe, manage).
+// API, the Twilio webhooks (inbound SMS, message status), and the pages
+// behind the links that messages carry (check-in answers, confirmation,
+// unsubscribe, manage).
 //
 // Links in emails are opened by mail scanners as well as people, so every
 // GET here only shows a page; changes happen on POST.
@@ -20,6 +21,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/rekindle/rekindle/metrics"
 	"github.com/rekindle/rekindle/scheduler"
 	"github.com/rekindle/rekindle/templates"
 	"github.com/rekindle/rekindle/token"
@@ -35,6 +37,8 @@ type Deps struct {
 	DefaultRegion   string // phone numbers without a country code, e.g. "US"
 	SupportContact  string // shown in HELP replies and on pages
 	TwilioAuthToken string
+	// Metrics counts webhook requests by result; may be nil.
+	Metrics *metrics.Metrics
 	// Confirm sends the confirmation messages of a new pending enrollment;
 	// may be nil (tests).
 	Confirm func(ctx context.Context, enrollmentID int64) error
@@ -89,6 +93,7 @@ func New(d Deps) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/twilio/sms", s.twilioSMS)
+	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("GET /checkin/{token}", s.checkinPage)
 	mux.HandleFunc("POST /checkin/{token}", s.checkinAnswer)
 	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
@@ -154,6 +159,16 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// userAgent is the User-Agent as consent evidence: header bytes need not be
+// UTF-8, which PostgreSQL would refuse.
+func userAgent(r *http.Request) string {
+	ua := strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
+	if len(ua) > 512 {
+		ua = strings.ToValidUTF8(ua[:512], "")
+	}
+	return ua
 }
 
 // allow takes one sign-up from the client's budget.

@@ -2,19 +2,26 @@
 -- One statement claims a batch and re-checks suppression: a delivery whose
 -- address was suppressed after it was queued is cancelled here, not sent.
 -- Deliveries of paused enrollments stay queued until the person resumes.
+-- The enrollment and subscriber are looked up per claimed row (scalar
+-- subqueries, always by primary key) rather than joined: a join lets the
+-- planner hash a sequential scan of all enrollments into every claim.
+-- A delivery without an enrollment (a confirmation, a test) goes out.
 WITH c AS (
-    SELECT d.id, coalesce(e.timezone, s.timezone, 'UTC') AS timezone
+    SELECT d.id,
+           coalesce((SELECT e.timezone FROM enrollments e WHERE e.id = d.enrollment_id),
+                    (SELECT s.timezone FROM subscribers s WHERE s.id = d.subscriber_id), 'UTC') AS timezone
     FROM deliveries d
-    LEFT JOIN enrollments e ON e.id = d.enrollment_id
-    LEFT JOIN subscribers s ON s.id = d.subscriber_id
     WHERE d.status = 'queued' AND d.channel = $2 AND d.not_before <= $1
-      AND (e.id IS NULL OR e.status IN ('active', 'completed') OR (d.kind = 'confirm' AND e.status = 'pending'))
+      AND coalesce((SELECT e.status IN ('active', 'completed') OR (d.kind = 'confirm' AND e.status = 'pending')
+                    FROM enrollments e WHERE e.id = d.enrollment_id), true)
     ORDER BY d.not_before
     LIMIT $3
     FOR UPDATE OF d SKIP LOCKED
 ), sup AS (
     SELECT c.id FROM c JOIN deliveries d ON d.id = c.id
-    JOIN suppressions x ON x.channel = d.channel AND x.address = d.to_addr
+    -- An erased person's opt-out is kept as a hash (store/sql/admin.sql).
+    JOIN suppressions x ON x.channel = d.channel
+        AND x.address IN (d.to_addr, 'sha256:' || encode(sha256(convert_to(lower(d.to_addr), 'UTF8')), 'hex'))
 )
 UPDATE deliveries d
 SET status = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'cancelled' ELSE 'sending' END,
@@ -60,3 +67,16 @@ SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,
     lease_until = NULL, not_before = $1, updated_at = $1
 WHERE status = 'sending' AND lease_until < $1
 RETURNING id;
+
+-- name: cancel_suppressed_claimed
+-- A claimed batch that takes a while to send (a rate-limited channel, a slow
+-- provider) re-checks opt-outs for the messages it has not started yet: an
+-- opt-out recorded after the claim still wins. Fenced like the ack.
+UPDATE deliveries d
+SET status = 'cancelled', error = 'address suppressed', lease_until = NULL, updated_at = $1
+FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
+WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
+  AND EXISTS (SELECT 1 FROM suppressions x
+              WHERE x.channel = d.channel
+                AND x.address IN (d.to_addr, 'sha256:' || encode(sha256(convert_to(lower(d.to_addr), 'UTF8')), 'hex')))
+RETURNING d.id;

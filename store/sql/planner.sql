@@ -35,6 +35,10 @@ ON CONFLICT (enrollment_id, occurrence) DO NOTHING;
 
 -- name: update_planned_enrollments
 -- Guarded by status: an enrollment paused or left meanwhile keeps its state.
+-- "e.id = ANY($2)" repeats the join on the batch's ids so that enrollments
+-- is read through its primary key: joined to unnest() alone, the planner
+-- may hash a sequential scan of the whole table, which makes a batch cost
+-- grow with everyone enrolled instead of with the batch.
 UPDATE enrollments e
 SET status = u.status, track = u.track, track_origin = u.origin, shift_days = u.shift,
     cursor = u.cursor, cron_cursors = u.cron_cursors::jsonb, last_lesson = u.last_lesson::jsonb,
@@ -46,4 +50,4 @@ FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigi
             $9::text[], $10::text[], $11::int[], $12::text[], $13::timestamptz[])
      AS u(id, status, track, origin, shift, cursor, cron_cursors, last_lesson, extensions, sms_count,
           phase, next_due_at)
-WHERE e.id = u.id AND e.status = 'active';
+WHERE e.id = u.id AND e.id = ANY($2::bigint[]) AND e.status = 'active';

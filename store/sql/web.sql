@@ -1,14 +1,25 @@
 -- Queries of the subscriber-facing web server (package web).
 
--- name: web_insert_inbound
--- Twilio retries a webhook it thinks failed; the MessageSid makes a replay a no-op.
+-- name: web_claim_inbound
+-- Twilio retries a webhook it thinks failed, with the same MessageSid. The
+-- row's result says where handling stands: '' while an attempt handles it,
+-- 'failed: ...' after an attempt gave up, anything else once it is done. A
+-- new message, a failed one, or one whose attempt was abandoned (still ''
+-- since before $6: the process died) is claimed by this attempt and returns
+-- its id; received_at becomes the time of the copy now being handled.
 INSERT INTO inbound_messages (provider_id, channel, from_addr, body, received_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (provider_id) DO NOTHING
+ON CONFLICT (provider_id) DO UPDATE SET result = '', received_at = EXCLUDED.received_at
+WHERE inbound_messages.result LIKE 'failed:%'
+   OR (inbound_messages.result = '' AND inbound_messages.received_at < $6)
 RETURNING id;
 
+-- name: web_inbound_result
+SELECT result FROM inbound_messages WHERE provider_id = $1;
+
 -- name: web_set_inbound_result
-UPDATE inbound_messages SET result = $2 WHERE provider_id = $1;
+-- Only the attempt that holds the message (result '') records its outcome.
+UPDATE inbound_messages SET result = $2 WHERE provider_id = $1 AND result = '';
 
 -- name: web_subscriber_by_id
 SELECT id, first_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone, timezone,
@@ -27,7 +38,10 @@ INSERT INTO consents (subscriber_id, channel, action, consent_text, source, ip, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: web_delete_suppression
-DELETE FROM suppressions WHERE channel = $1 AND address = $2;
+-- Also lifts the hashed opt-out an erasure keeps (store/sql/admin.sql).
+DELETE FROM suppressions
+WHERE channel = $1::text
+  AND address IN ($2::text, 'sha256:' || encode(sha256(convert_to(lower($2::text), 'UTF8')), 'hex'));
 
 -- name: web_enrollment_version
 SELECT program_version_id FROM enrollments WHERE id = $1;

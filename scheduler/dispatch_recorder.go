@@ -1,0 +1,142 @@
+package scheduler
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rekindle/rekindle/store"
+)
+
+// recorder collects a batch's outcomes as workers finish them and writes
+// them with the dispatcher's record: once at the end for a batch sent
+// quickly, every Cfg.AckEvery for a slow one. Each write is one statement
+// (plus one for suppressions), fenced by attempt like every ack.
+type recorder struct {
+	d         *Dispatcher
+	ctx       context.Context
+	claimedAt time.Time
+
+	in   chan outcome
+	done chan struct{}
+	err  error // the first write that failed; read after done
+}
+
+type outcome struct {
+	ack store.Ack
+	sup *store.Suppression
+}
+
+func (d *Dispatcher) newRecorder(ctx context.Context, claimedAt time.Time, size int) *recorder {
+	r := &recorder{d: d, ctx: ctx, claimedAt: claimedAt, in: make(chan outcome, size), done: make(chan struct{})}
+	go r.loop()
+	return r
+}
+
+// add hands one outcome over; it never blocks (the channel holds a batch).
+func (r *recorder) add(ack store.Ack, sup *store.Suppression) { r.in <- outcome{ack, sup} }
+
+// close writes what is left and reports the first failed write.
+func (r *recorder) close() error {
+	close(r.in)
+	<-r.done
+	return r.err
+}
+
+func (r *recorder) loop() {
+	defer close(r.done)
+	var acks []store.Ack
+	var sups []store.Suppression
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	flush := func() {
+		if len(acks) == 0 {
+			return
+		}
+		if err := r.d.record(r.ctx, r.claimedAt, acks, sups); err != nil && r.err == nil {
+			r.err = err
+		}
+		acks, sups = nil, nil
+	}
+	for {
+		select {
+		case o, ok := <-r.in:
+			if !ok {
+				flush()
+				return
+			}
+			if len(acks) == 0 {
+				timer.Reset(r.d.e.Cfg.AckEvery)
+			}
+			acks = append(acks, o.ack)
+			if o.sup != nil {
+				sups = append(sups, *o.sup)
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+// optOutGate lets a worker start a claimed message, first re-checking
+// opt-outs for every message of the batch not started yet when the last
+// check (the claim itself, at first) is older than Cfg.Recheck. A batch
+// sent within Cfg.Recheck of its claim never asks the database again.
+type optOutGate struct {
+	d     *Dispatcher
+	batch []store.Delivery
+	every time.Duration
+
+	mu        sync.Mutex
+	checked   time.Time
+	started   []bool
+	cancelled map[int64]bool
+}
+
+func (d *Dispatcher) newOptOutGate(batch []store.Delivery, claimed time.Time) *optOutGate {
+	return &optOutGate{d: d, batch: batch, every: d.e.Cfg.Recheck, checked: claimed, started: make([]bool, len(batch))}
+}
+
+// take reports whether batch[i] may be sent. A failed re-check lets the
+// message go: the claim already checked it, and a database that cannot
+// answer now must not stall sends the provider is ready for.
+func (g *optOutGate) take(ctx context.Context, i int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if time.Since(g.checked) >= g.every {
+		g.recheck(ctx)
+	}
+	if g.cancelled[g.batch[i].ID] {
+		return false
+	}
+	g.started[i] = true
+	return true
+}
+
+func (g *optOutGate) recheck(ctx context.Context) {
+	e := g.d.e
+	var ids, attempts []int64
+	for j := range g.batch {
+		del := g.batch[j]
+		if g.started[j] || del.Status == "cancelled" || g.cancelled[del.ID] {
+			continue
+		}
+		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
+	}
+	gone, err := e.Store.CancelSuppressedClaimed(ctx, e.Clock.Now(), ids, attempts)
+	g.checked = time.Now()
+	if err != nil {
+		e.Log.Warn("could not re-check opt-outs for a claimed batch", "channel", g.d.ch.Kind(), "err", err)
+		return
+	}
+	if len(gone) > 0 && g.cancelled == nil {
+		g.cancelled = make(map[int64]bool, len(gone))
+	}
+	for _, id := range gone {
+		g.cancelled[id] = true
+	}
+	if len(gone) > 0 {
+		e.Log.Info("cancelled claimed messages to addresses that opted out since", "channel", g.d.ch.Kind(), "count", len(gone))
+	}
+}

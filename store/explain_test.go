@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/rekindle/rekindle/internal/testdb"
+)
+
+func TestDueQueriesUseIndexes(t *testing.T) {
+	st, _ := testdb.Store(t)
+	ctx := context.Background()
+	now := time.Date(2030, 1, 7, 12, 0, 0, 0, time.UTC)
+	const n = 50000
+	seed := []string{
+		`INSERT INTO program_versions (id, slug, version, hash, definition, created_at)
+		 VALUES (1, 'p', '1', 'h', '{}', '2030-01-01')`,
+		`INSERT INTO subscribers (id, first_name, email, timezone, email_status, created_at, updated_at)
+		 SELECT i, 'Sam', 'p' || i || '@example.org', 'UTC', 'confirmed', '2030-01-01', '2030-01-01'
+		 FROM generate_series(1, 50000) i`,
+		// Every 100th enrollment is due; every 50th is paused, every 7th completed.
+		`INSERT INTO enrollments (id, subscriber_id, program_version_id, program, status, timezone, start_date, track,
+		                          next_due_at, paused_until, created_at, updated_at)
+		 SELECT i, i, 1, 'p',
+		        CASE WHEN i % 50 = 1 THEN 'paused' WHEN i % 7 = 0 THEN 'completed' ELSE 'active' END,
+		        'UTC', '2030-01-01', 'main',
+		        CASE WHEN i % 7 = 0 THEN NULL
+		             WHEN i % 100 = 0 THEN $1::timestamptz - interval '1 minute'
+		             ELSE $1::timestamptz + (i % 1000) * interval '1 hour' END,
+		        CASE WHEN i % 50 = 1 THEN $1::timestamptz + interval '2 days' END,
+		        '2030-01-01', '2030-01-01'
+		 FROM generate_series(1, 50000) i`,
+		// Every 100th delivery is queued and due, every 1000th is leased
+		// (some leases expired), the rest were sent.
+		`INSERT INTO deliveries (enrollment_id, subscriber_id, step_key, kind, channel, to_addr, status, attempts,
+		                         due_at, not_before, lease_until, body_text, created_at, updated_at)
+		 SELECT i, i, 'lesson-' || (i % 20), 'lesson', CASE WHEN i % 3 = 0 THEN 'sms' ELSE 'email' END,
+		        'p' || i || '@example.org',
+		        CASE WHEN i % 1000 = 1 THEN 'sending' WHEN i % 100 = 0 THEN 'queued' ELSE 'sent' END,
+		        1, $1::timestamptz - interval '1 day', $1::timestamptz - (i % 60) * interval '1 minute',
+		        CASE WHEN i % 1000 = 1 THEN $1::timestamptz + (i % 3 - 1) * interval '1 minute' END,
+		        repeat('A lesson body. ', 40), '2030-01-01', '2030-01-01'
+		 FROM generate_series(1, 50000) i`,
+		`INSERT INTO suppressions (channel, address, reason, source, created_at)
+		 SELECT 'email', 'p' || i || '@example.org', 'test', 'test', '2030-01-01' FROM generate_series(1, 500, 7) i`,
+		`ANALYZE`,
+	}
+	for _, q := range seed {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, now)
+		}
+		if _, err := st.DB.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	ids := func(from, step, count int) []int64 {
+		out := make([]int64, count)
+		for i := range out {
+			out[i] = int64(from + i*step)
+		}
+		return out
+	}
+	texts := func(v string, count int) []string {
+		out := make([]string, count)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	nums := func(v int64, count int) []int64 {
+		out := make([]int64, count)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	ts := now.Format(time.RFC3339)
+	// Each statement with the parameters the engine passes: batches of the
+	// engine's default sizes, ids that exist.
+	cases := []struct {
+		name string
+		args []any
+	}{
+		{"claim_due_enrollments", []any{now, 500}},
+		{"update_planned_enrollments", []any{now, pq.Array(ids(100, 100, 500)), pq.Array(texts("active", 500)), pq.Array(texts("main", 500)),
+			pq.Array(nums(0, 500)), pq.Array(nums(0, 500)), pq.Array(nums(3, 500)), pq.Array(texts("{}", 500)), pq.Array(texts("{}", 500)),
+			pq.Array(texts("{}", 500)), pq.Array(nums(0, 500)), pq.Array(texts("healing", 500)), pq.Array(texts(ts, 500))}},
+		{"claim_deliveries", []any{now, "email", 1000, int64(120000), "explain"}},
+		{"ack_deliveries", []any{now, pq.Array(ids(100, 50, 1000)), pq.Array(nums(1, 1000)), pq.Array(texts("sent", 1000)),
+			pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(make([]*string, 1000))}},
+		{"cancel_queued_to", []any{now, pq.Array([]string{"email"}), pq.Array([]string{"p100@example.org"})}},
+		{"rescue_expired_leases", []any{now, 8}},
+		{"due_to_resume", []any{now.Add(72 * time.Hour)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := st.QueryText(c.name)
+			if q == "" {
+				t.Fatalf("no statement named %s", c.name)
+			}
+			var plan []byte
+			if err := st.DB.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q, c.args...).Scan(&plan); err != nil {
+				t.Fatalf("explain: %v", err)
+			}
+			var doc []struct {
+				Plan planNode `json:"Plan"`
+			}
+			if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
+				t.Fatalf("explain output: %v\n%s", err, plan)
+			}
+			if bad := seqScans(doc[0].Plan, nil); len(bad) > 0 {
+				t.Fatalf("%s scans %s sequentially:\n%s", c.name, strings.Join(bad, ", "), plan)
+			}
+		})
+	}
+}
+
+type planNode struct {
+	NodeType string     `json:"Node Type"`
+	Relation string     `json:"Relation Name"`
+	Alias    string     `json:"Alias"`
+	Plans    []planNode `json:"Plans"`
+}
+
+// seqScans lists the sequential scans of enrollments or deliveries in a plan.
+func seqScans(n planNode, out []string) []string {
+	if n.NodeType == "Seq Scan" && (n.Relation == "enrollments" || n.Relation == "deliveries") {
+		out = append(out, fmt.Sprintf("%s (as %s)", n.Relation, n.Alias))
+	}
+	for _, c := range n.Plans {
+		out = seqScans(c, out)
+	}
+	return out
+}
