@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -40,7 +43,34 @@ func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 			cfg.ProgramsDir = f.Value.String()
 		}
 	}
+	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// checkDatabaseURL names the setting when the database address cannot be
+// what lib/pq takes, instead of the driver's parse error. The value is a
+// secret (it may hold a password), so it is not repeated.
+func checkDatabaseURL(s string) error {
+	const want = "--database-url (DATABASE_URL): want a postgres://user@host/dbname URL or key=value settings"
+	if strings.Contains(s, "://") {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New(want)
+		}
+	} else if !strings.Contains(s, "=") {
+		return errors.New(want)
+	}
+	return nil
+}
+
+// checkName refuses a --name no message should carry: control characters
+// (a newline would break a header) or bytes PostgreSQL would refuse.
+func checkName(name string) error {
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) || utf8.RuneCountInString(name) > 100 {
+		return fmt.Errorf("--name %q: want plain text of at most 100 characters", name)
+	}
+	return nil
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
@@ -117,6 +147,12 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	if *program == "" || *tz == "" || (*email == "" && *phone == "") {
 		return usagef("--program, --tz and --email or --phone are required")
 	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
+	}
+	if err := checkName(*name); err != nil {
+		return err
+	}
 	cfg, err := adminConfig(env, fs)
 	if err != nil {
 		return err
@@ -153,6 +189,9 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	}
 	sub, id, err := a.engine.Enroll(ctx, scheduler.EnrollRequest{Program: *program, FirstName: *name, Email: e, Phone: p,
 		Timezone: *tz, Start: at, Source: "operator", Consents: consents})
+	if errors.Is(err, scheduler.ErrUnknownProgram) {
+		return fmt.Errorf("--program %q: no such program", *program)
+	}
 	if err != nil {
 		return err
 	}
@@ -214,6 +253,12 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 	}
 	if (*email == "") == (*phone == "") {
 		return usagef("give one of --email or --phone")
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
+	}
+	if days != nil && *days < 0 {
+		return usagef("--days %d: want 0 (until resumed) or more", *days)
 	}
 	cfg, err := adminConfig(env, fs)
 	if err != nil {

@@ -48,6 +48,9 @@ func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 func loadPrograms(dir string) (map[string]*programs.Program, error) {
 	var fsys fs.FS = programs.Embedded()
 	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("programs folder: %w", err) // names the path; DirFS would say "."
+		}
 		fsys = os.DirFS(dir)
 	}
 	return programs.LoadAll(fsys, ".")
@@ -145,8 +148,32 @@ func engineConfig(cfg *config.Config) scheduler.Config {
 	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
 	return scheduler.Config{
 		Grace: cfg.CatchupGrace, Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet,
+		Lease: cfg.Lease, RetryBase: cfg.RetryBase,
 		ListID: "Rekindle <rekindle." + hostOf(cfg.BaseURL) + ">",
+		Mailto: unsubscribeMailto(cfg.UnsubMailto),
 	}
+}
+
+// unsubscribeMailto is the List-Unsubscribe mailto: URI for addr (a plain
+// address, checked by config), "" for none. Characters a mailto: address
+// may not carry as they are (RFC 6068 2) are percent-encoded; so is the
+// comma, which would split the header's list.
+func unsubscribeMailto(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("mailto:")
+	for i := 0; i < len(addr); i++ {
+		c := addr[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~!$'()*+;:@", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	b.WriteString("?subject=unsubscribe")
+	return b.String()
 }
 
 func (a *app) close() {
@@ -185,7 +212,8 @@ func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, err
 	var err error
 	if cfg.SMTPHost != "" {
 		email, err = channel.NewSMTP(channel.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.EmailFrom, ReplyTo: cfg.EmailReplyTo}, log)
+			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.EmailFrom, ReplyTo: cfg.EmailReplyTo,
+			Timeout: cfg.SMTPTimeout}, log)
 		if err == nil {
 			email = channel.NewRateLimited(email, rate.NewLimiter(rate.Limit(cfg.EmailRate), max(1, int(cfg.EmailRate))))
 		}
@@ -198,7 +226,7 @@ func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, err
 	if cfg.TwilioAccountSID != "" {
 		sms, err = channel.NewTwilio(channel.TwilioConfig{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
 			APIKey: cfg.TwilioAPIKey, APISecret: cfg.TwilioAPISecret, From: cfg.TwilioFrom,
-			MessagingServiceSID: cfg.TwilioMsgService, APIURL: cfg.TwilioAPIURL,
+			MessagingServiceSID: cfg.TwilioMsgService, APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout,
 			StatusCallbackURL: strings.TrimRight(cfg.BaseURL, "/") + "/webhooks/twilio/status"}, log)
 		if err == nil {
 			sms = channel.NewRateLimited(sms, rate.NewLimiter(rate.Limit(cfg.SMSRate), max(1, int(cfg.SMSRate))))

@@ -39,9 +39,11 @@ func commands() []command {
 		{"pause", "pause a person's programs: --email E | --phone P [--days N]", runPause},
 		{"resume", "resume a person's programs: --email E | --phone P", runResume},
 		{"unenroll", "end a person's programs: --email E | --phone P", runUnenroll},
-		{"programs", "programs validate [DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP", runPrograms},
+		{"programs", "programs validate [DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP | versions | migrate --from V --to V --map old=new [--dry-run]", runPrograms},
+		{"subscribers", "one person's data: subscribers show|export|erase (--email E | --phone P | --id N) [--yes]", runSubscribers},
 		{"send-test", "send one test message: --email ADDR | --phone NUMBER", runSendTest},
 		{"config", "print the effective configuration, secrets masked", runConfig},
+		{"bench", "measure planner and dispatcher on a bench database: [--enrollments N] [--due D] [--reps 3] [--plan-only] [--rate R --duration T] [--json]", runBench},
 	}
 }
 
@@ -83,7 +85,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: rekindle COMMAND [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.usage)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.usage)
 	}
 	fmt.Fprintln(w, "\nEvery setting is an environment variable (see `rekindle config`) and a flag of the same name.")
 }

@@ -60,7 +60,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if *outbox != "" {
 		cfg.OutboxDir = *outbox
 	}
-	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, env.Getenv("DATABASE_URL")); err != nil {
+	// Every flag is checked before the demo database is created.
+	if err := checkName(*name); err != nil {
 		return err
 	}
 	addr, num, err := contact(*email, *phone, cfg.DefaultRegion)
@@ -70,6 +71,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
+	}
+	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, env.Getenv("DATABASE_URL")); err != nil {
+		return err
 	}
 	// The simulated clock starts at 07:00 tomorrow, the person's time.
 	day := scheduler.LocalDate(time.Now(), loc).AddDate(0, 0, 1)

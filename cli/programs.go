@@ -18,7 +18,7 @@ import (
 
 func runPrograms(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("programs validate [DIR] | timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json] | preview PROGRAM STEP [--channel email|sms] [--html]")
+		return usagef("programs validate [DIR] | timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json] | preview PROGRAM STEP [--channel email|sms] [--html] | versions | migrate --from V --to V [--map old=new] [--dry-run]")
 	}
 	switch args[0] {
 	case "validate":
@@ -27,6 +27,10 @@ func runPrograms(ctx context.Context, env *Env, args []string) error {
 		return programsTimeline(env, args[1:])
 	case "preview":
 		return programsPreview(env, args[1:])
+	case "versions":
+		return programsVersions(ctx, env, args[1:])
+	case "migrate":
+		return programsMigrate(ctx, env, args[1:])
 	}
 	return usagef("unknown programs command %q", args[0])
 }

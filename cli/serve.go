@@ -15,6 +15,7 @@ import (
 	"github.com/rekindle/rekindle/metrics"
 	"github.com/rekindle/rekindle/notify"
 	"github.com/rekindle/rekindle/store"
+	"github.com/rekindle/rekindle/web"
 )
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -58,7 +59,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	go func() { httpDone <- srv.Serve(ln) }()
 
 	svc := a.engine.NewService(cfg.Tick, a.dispatchers(instanceID())...)
-	a.addJobs(svc)
+	a.addJobs(svc, m)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (a *app) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 // addJobs adds the daemon's own periodic jobs.
 func (a *app) addJobs(svc interface {
 	AddJob(spec, name string, cluster bool, fn func(ctx context.Context) error)
-}) {
+}, m *metrics.Metrics) {
 	svc.AddJob("@every 1h", "purge old reply text", true, func(ctx context.Context) error {
 		n, err := a.store.PurgeReplies(ctx, a.clock.Now().Add(-a.cfg.ReplyRetention))
 		if n > 0 {
@@ -151,6 +152,10 @@ func (a *app) addJobs(svc interface {
 		}
 		return err
 	})
+	// Twilio can report on an SMS before its dispatcher has recorded the SID;
+	// the status web hook keeps such reports for this job.
+	svc.AddJob("@every 30s", "apply early sms status reports", true,
+		web.KeptStatusJob{Engine: a.engine, Log: a.log, Metrics: m}.Run)
 }
 
 func channelNames(a *app) []string {

@@ -17,7 +17,7 @@ func mountWeb(mux *http.ServeMux, a *app, m *metrics.Metrics) error {
 	h, err := web.New(web.Deps{
 		Engine: a.engine, Links: a.links, Signer: a.signer, Log: a.log,
 		BaseURL: a.cfg.BaseURL, DefaultRegion: a.cfg.DefaultRegion, SupportContact: a.cfg.SupportContact,
-		TwilioAuthToken: a.cfg.TwilioAuthToken,
+		TwilioAuthToken: a.cfg.TwilioAuthToken, Metrics: m,
 		Confirm: func(ctx context.Context, enrollmentID int64) error {
 			return a.engine.PlanConfirmations(ctx, enrollmentID, a.links.Confirm(enrollmentID, confirmLinkTTL))
 		},
@@ -25,6 +25,8 @@ func mountWeb(mux *http.ServeMux, a *app, m *metrics.Metrics) error {
 	if err != nil {
 		return err
 	}
+	// The inbound SMS hook does not count itself (the status hook does).
+	mux.Handle("POST /webhooks/twilio/sms", m.CountWebhook("twilio_sms", h))
 	mux.Handle("/", h)
 	return nil
 }

@@ -1,0 +1,92 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cpuTime is CPU consumed so far by this process and by the PostgreSQL
+// backends serving the bench database (found by their process titles, so
+// only when the server runs on this machine). CPU per message does not
+// depend on what else shares the machine, as throughput does.
+type cpuTime struct {
+	self, backends time.Duration
+	backendsSeen   bool
+}
+
+// clockTick is USER_HZ, the unit of /proc/*/stat times: 100 on every Linux
+// architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+func readCPU(database string) cpuTime {
+	var c cpuTime
+	c.self, _ = procCPU("/proc/self/stat")
+	pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range pids {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if !servesDatabase(strings.Fields(strings.ReplaceAll(string(b), "\x00", " ")), database) {
+			continue
+		}
+		if d, err := procCPU(filepath.Join(filepath.Dir(p), "stat")); err == nil {
+			c.backends += d
+			c.backendsSeen = true
+		}
+	}
+	return c
+}
+
+// servesDatabase says whether a process title is a backend's for the
+// database: "postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE".
+func servesDatabase(title []string, database string) bool {
+	if len(title) < 3 || title[0] != "postgres:" {
+		return false
+	}
+	rest := title[1:]
+	if strings.HasSuffix(rest[0], ":") { // Debian's cluster name, "15/main:"
+		rest = rest[1:]
+	}
+	return len(rest) >= 2 && rest[1] == database
+}
+
+// procCPU reads utime+stime from a /proc/PID/stat file.
+func procCPU(path string) (time.Duration, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces: fields count from its closing paren.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, os.ErrInvalid
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, os.ErrInvalid
+	}
+	return time.Duration(u+st) * clockTick, nil
+}
+
+// CPU is CPU time per message (or planned step), in microseconds.
+type CPU struct {
+	EngineMicros   float64 `json:"engine_us"`             // this process
+	PostgresMicros float64 `json:"postgres_us,omitempty"` // the database's backends (not its WAL writer or checkpointer)
+}
+
+func (c cpuTime) per(n int) CPU {
+	if n == 0 {
+		return CPU{}
+	}
+	out := CPU{EngineMicros: float64(c.self) / float64(time.Microsecond) / float64(n)}
+	if c.backendsSeen {
+		out.PostgresMicros = float64(c.backends) / float64(time.Microsecond) / float64(n)
+	}
+	return out
+}
