@@ -74,7 +74,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.loop(ctx, "planner", nil, func(ctx context.Context) (bool, error) {
+		s.loop(ctx, "planner", nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
 			n, planned, err := s.e.PlanOnce(ctx)
 			if planned > 0 {
 				s.Kick()
@@ -87,7 +87,7 @@ func (s *Service) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), s.kick[i], func(ctx context.Context) (bool, error) {
+			s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), s.kick[i], s.jittered, func(ctx context.Context) (bool, error) {
 				n, err := d.DispatchOnce(ctx)
 				return n >= d.ClaimSize(), err
 			})
@@ -132,9 +132,9 @@ func (s *Service) Stop(timeout time.Duration) bool {
 }
 
 // loop runs fn until ctx ends: again at once while it reports more work
-// (draining a backlog), else after the tick with ±20% jitter so instances
-// do not poll in lockstep. Errors back off for a tick.
-func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, fn func(context.Context) (bool, error)) {
+// (draining a backlog), else after idle(ctx), or a kick. Errors back off for
+// a tick.
+func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, idle func(context.Context) time.Duration, fn func(context.Context) (bool, error)) {
 	for {
 		if ctx.Err() != nil {
 			return
@@ -147,7 +147,10 @@ func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, f
 		if more {
 			continue
 		}
-		wait := time.Duration(float64(s.tick) * (0.8 + 0.4*rand.Float64()))
+		wait := s.jittered(ctx)
+		if err == nil {
+			wait = idle(ctx)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -158,6 +161,34 @@ func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, f
 		case <-t.C:
 		}
 	}
+}
+
+// jittered is the tick with ±20% jitter, so instances do not poll in
+// lockstep.
+func (s *Service) jittered(context.Context) time.Duration {
+	return time.Duration(float64(s.tick) * (0.8 + 0.4*rand.Float64()))
+}
+
+// untilNextDue is how long an idle planner sleeps: until the next step
+// falls due, if that is sooner than its jittered tick. A step due in three
+// seconds is planned in three seconds, not at the next tick, and the idle
+// planner still asks the database only once a tick. The wait is read in
+// real time; under a faster demo clock it is only ever longer than needed,
+// and the tick still bounds it.
+func (s *Service) untilNextDue(ctx context.Context) time.Duration {
+	wait := s.jittered(ctx)
+	at, ok, err := s.e.Store.NextDue(ctx)
+	if err != nil || !ok {
+		return wait
+	}
+	// Already due yet not planned means another instance holds it (or it
+	// keeps failing): the tick, not a busy loop. Otherwise a little past
+	// the due instant, so the step is due when the planner looks.
+	d := at.Sub(s.e.Clock.Now())
+	if d <= 0 || d >= wait {
+		return wait
+	}
+	return d + 5*time.Millisecond
 }
 
 func (s *Service) runJob(ctx context.Context, j job) {

@@ -98,3 +98,13 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 	}
 	return inserted, nil
 }
+
+// NextDue is the earliest next_due_at of an active enrollment; ok is false
+// when no one is active.
+func (s *Store) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var t sql.NullTime
+	if err := s.stmt(nil, "next_due_at").GetContext(ctx, &t); err != nil {
+		return time.Time{}, false, fmt.Errorf("store: next due: %w", err)
+	}
+	return t.Time, t.Valid, nil
+}

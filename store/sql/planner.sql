@@ -51,3 +51,7 @@ FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigi
      AS u(id, status, track, origin, shift, cursor, cron_cursors, last_lesson, extensions, sms_count,
           phase, next_due_at)
 WHERE e.id = u.id AND e.id = ANY($2::bigint[]) AND e.status = 'active';
+
+-- name: next_due_at
+-- When the planner next has work; read from the enrollments_due index.
+SELECT min(next_due_at) FROM enrollments WHERE status = 'active';

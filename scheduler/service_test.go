@@ -1,0 +1,54 @@
+package scheduler
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/channel"
+	"github.com/rekindle/rekindle/clock"
+)
+
+// An idle planner wakes when the next step falls due, not at its next tick:
+// with an hour-long tick, a welcome due two seconds after start-up is sent
+// within moments of 08:00.
+func TestIdlePlannerWakesWhenTheNextStepIsDue(t *testing.T) {
+	clk := clock.NewScaled(utc("2026-06-01T07:59:58Z"), 1) // real time, from a chosen instant
+	e := newEngine(t, clk)
+	mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "soon@example.org", Timezone: "UTC"})
+	ch := newCounting(channel.Email)
+	svc := e.NewService(time.Hour, e.NewDispatcher(ch, 1, "w"))
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
+	for ch.total() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing sent 15 s after the welcome fell due at 08:00 (the planner waited for its hour-long tick)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if at := clk.Now(); at.Before(utc("2026-06-01T08:00:00Z")) {
+		t.Fatalf("sent at %s, before the welcome was due", at)
+	}
+}
+
+// untilNextDue keeps the tick when nothing is due sooner, and when a step
+// is already due but not planned (another instance holds it).
+func TestUntilNextDue(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T07:59:00Z"))
+	e := newEngine(t, clk)
+	svc := e.NewService(time.Hour)
+	if w := svc.untilNextDue(context.Background()); w < 48*time.Minute {
+		t.Fatalf("no one enrolled: waits %s, want about the hour tick", w)
+	}
+	mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "soon@example.org", Timezone: "UTC"})
+	if w := svc.untilNextDue(context.Background()); w < time.Minute || w > time.Minute+time.Second {
+		t.Fatalf("welcome due in a minute: waits %s", w)
+	}
+	clk.Advance(2 * time.Minute)
+	if w := svc.untilNextDue(context.Background()); w < 48*time.Minute {
+		t.Fatalf("a step already due but not planned: waits %s, want the tick, not a busy loop", w)
+	}
+}
