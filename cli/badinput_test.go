@@ -12,29 +12,6 @@ import (
 	"github.com/rekindle/rekindle/internal/testdb"
 )
 
-// rowCounts counts the rows of every table in the public schema, found from
-// information_schema so a table added later is counted too.
-func rowCounts(t *testing.T, db *sqlx.DB) map[string]int {
-	t.Helper()
-	var tables []string
-	if err := db.Select(&tables, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`); err != nil {
-		t.Fatal(err)
-	}
-	if len(tables) < 8 {
-		t.Fatalf("only %d tables in the public schema: %v", len(tables), tables)
-	}
-	out := map[string]int{}
-	for _, tb := range tables {
-		var n int
-		if err := db.Get(&n, `SELECT count(*) FROM "`+strings.ReplaceAll(tb, `"`, `""`)+`"`); err != nil {
-			t.Fatal(err)
-		}
-		out[tb] = n
-	}
-	return out
-}
-
 // badCommand is one command line with malformed input and what it must get.
 type badCommand struct {
 	name string
@@ -189,7 +166,7 @@ func TestBadInputCLI(t *testing.T) {
 			for k, v := range c.env {
 				e[k] = v
 			}
-			before := rowCounts(t, db)
+			before := testdb.RowCounts(t, db)
 			code, out, errs := run(t, e, c.args...)
 			if c.code != 0 && code != c.code || c.code == 0 && code != 1 && code != 2 {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, errs)
@@ -200,12 +177,7 @@ func TestBadInputCLI(t *testing.T) {
 			if c.code == 1 && strings.Count(strings.TrimSpace(errs), "\n") > 0 && !strings.Contains(c.want, ".yaml:") {
 				t.Errorf("an error takes one line:\n%s", errs)
 			}
-			after := rowCounts(t, db)
-			for tb, n := range after {
-				if before[tb] != n {
-					t.Errorf("table %s went from %d to %d rows", tb, before[tb], n)
-				}
-			}
+			testdb.SameRows(t, c.name, before, testdb.RowCounts(t, db))
 		})
 	}
 }

@@ -11,42 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
+	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/token"
 )
-
-// rowCounts counts the rows of every table in the public schema, found from
-// information_schema so a table added later is counted too.
-func rowCounts(t *testing.T, db *sqlx.DB) map[string]int {
-	t.Helper()
-	var tables []string
-	if err := db.Select(&tables, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`); err != nil {
-		t.Fatal(err)
-	}
-	if len(tables) < 8 {
-		t.Fatalf("only %d tables in the public schema: %v", len(tables), tables)
-	}
-	out := map[string]int{}
-	for _, tb := range tables {
-		var n int
-		if err := db.Get(&n, `SELECT count(*) FROM "`+strings.ReplaceAll(tb, `"`, `""`)+`"`); err != nil {
-			t.Fatal(err)
-		}
-		out[tb] = n
-	}
-	return out
-}
-
-func sameRows(t *testing.T, what string, before, after map[string]int) {
-	t.Helper()
-	for tb, n := range after {
-		if before[tb] != n {
-			t.Errorf("%s: table %s went from %d to %d rows", what, tb, before[tb], n)
-		}
-	}
-}
 
 // badRequest is one malformed request and what it must get.
 type badRequest struct {
@@ -231,7 +198,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	h := f.srv.Config.Handler
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := rowCounts(t, f.e.Store.DB)
+			before := testdb.RowCounts(t, f.e.Store.DB)
 			body, ctype := c.body, c.ctype
 			switch ctype {
 			case "form":
@@ -264,12 +231,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if !strings.Contains(strings.ToLower(out), strings.ToLower(c.field)) && !strings.Contains(raw, c.field) {
 				t.Errorf("the answer does not name %q: %.400s", c.field, out)
 			}
-			sameRows(t, c.name, before, rowCounts(t, f.e.Store.DB))
+			testdb.SameRows(t, c.name, before, testdb.RowCounts(t, f.e.Store.DB))
 		})
 	}
 
 	t.Run("sign-up limit per address", func(t *testing.T) {
-		before := rowCounts(t, f.e.Store.DB)
+		before := testdb.RowCounts(t, f.e.Store.DB)
 		post := func(body string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest("POST", "/api/v1/subscriptions", strings.NewReader(body))
 			req.RemoteAddr = "198.51.100.7:4000"
@@ -287,7 +254,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "try again") {
 			t.Errorf("past the limit: %d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
 		}
-		sameRows(t, "rate-limited sign-up", before, rowCounts(t, f.e.Store.DB))
+		testdb.SameRows(t, "rate-limited sign-up", before, testdb.RowCounts(t, f.e.Store.DB))
 	})
 }
 

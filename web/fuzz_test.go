@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,11 +18,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/rekindle/rekindle/clock"
-	"github.com/rekindle/rekindle/internal/testdb"
-	"github.com/rekindle/rekindle/programs"
-	"github.com/rekindle/rekindle/render"
 	"github.com/rekindle/rekindle/scheduler"
-	"github.com/rekindle/rekindle/token"
 )
 
 // fuzzServer is the web server over one real database, built once per fuzz
@@ -38,31 +32,13 @@ type fuzzServer struct {
 
 func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
-	st, _ := testdb.Store(tb)
-	clk := clock.NewManual(utc("2026-06-01T05:00:00Z"))
-	r, err := render.New(testLayouts, render.Config{SMSBrand: "Test", Support: "Call a friend."})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _ := token.NewSigner("test-secret-key-0123456789")
-	links := &token.Links{Base: base, Signer: signer, Now: clk.Now}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := scheduler.New(st, clk, log, scheduler.Config{SMSQuiet: scheduler.DefaultSMSQuiet}, r, links)
-	p, err := programs.Load(os.DirFS("../programs/testdata"), "basic")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
-		tb.Fatal(err)
-	}
-	d := Deps{Engine: e, Links: links, Signer: signer, Log: log, BaseURL: base, DefaultRegion: "GB",
-		SupportContact: "help@rekindle.test", TwilioAuthToken: authToken}
+	d, clk := testDeps(tb)
 	h, err := New(d)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	// validate needs the server itself; New's defaults are what it sees.
-	return &fuzzServer{e: e, clk: clk, s: &server{Deps: d}, h: h}
+	return &fuzzServer{e: d.Engine, clk: clk, s: &server{Deps: d}, h: h}
 }
 
 func (fs *fuzzServer) count(tb testing.TB, q string, args ...any) int {

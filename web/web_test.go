@@ -52,15 +52,15 @@ func utc(s string) time.Time {
 	return t
 }
 
-// newFixture builds an engine over a fresh database with the basic test
-// program (as scheduler/helpers_test.go does) and serves the web handler.
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	st, _ := testdb.Store(t)
+// testDeps builds an engine over a fresh database with the basic test
+// program (as scheduler/helpers_test.go does) and the handler's deps.
+func testDeps(tb testing.TB) (Deps, *clock.Manual) {
+	tb.Helper()
+	st, _ := testdb.Store(tb)
 	clk := clock.NewManual(utc("2026-06-01T05:00:00Z")) // Monday
 	r, err := render.New(testLayouts, render.Config{SMSBrand: "Test", Support: "Call a friend."})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	signer, _ := token.NewSigner("test-secret-key-0123456789")
 	links := &token.Links{Base: base, Signer: signer, Now: clk.Now}
@@ -68,19 +68,26 @@ func newFixture(t *testing.T) *fixture {
 	e := scheduler.New(st, clk, log, scheduler.Config{SMSQuiet: scheduler.DefaultSMSQuiet}, r, links)
 	p, err := programs.Load(os.DirFS("../programs/testdata"), "basic")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	h, err := New(Deps{Engine: e, Links: links, Signer: signer, Log: log, BaseURL: base, DefaultRegion: "GB",
-		SupportContact: "help@rekindle.test", TwilioAuthToken: authToken})
+	return Deps{Engine: e, Links: links, Signer: signer, Log: log, BaseURL: base, DefaultRegion: "GB",
+		SupportContact: "help@rekindle.test", TwilioAuthToken: authToken}, clk
+}
+
+// newFixture serves the web handler over testDeps.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	d, clk := testDeps(t)
+	h, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, e: e, clk: clk, links: links, srv: srv}
+	return &fixture{t: t, e: d.Engine, clk: clk, links: d.Links, srv: srv}
 }
 
 // enroll adds an active (operator-confirmed) person with email and phone.
