@@ -49,6 +49,19 @@ func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 	return cfg, nil
 }
 
+// adminStore is the configuration and a small store for an admin command.
+func adminStore(ctx context.Context, env *Env, fs *flag.FlagSet) (*store.Store, *config.Config, error) {
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, cfg, nil
+}
+
 // checkDatabaseURL names the setting when the database address cannot be
 // what lib/pq takes, instead of the driver's parse error. The value is a
 // secret (it may hold a password), so it is not repeated.
@@ -205,11 +218,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := adminConfig(env, fs)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	db, _, err := adminStore(ctx, env, fs)
 	if err != nil {
 		return err
 	}

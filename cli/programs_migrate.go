@@ -26,11 +26,7 @@ func programsVersions(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := adminConfig(env, fs)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	st, _, err := adminStore(ctx, env, fs)
 	if err != nil {
 		return err
 	}
@@ -69,11 +65,7 @@ func programsMigrate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := adminConfig(env, fs)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 2})
+	st, _, err := adminStore(ctx, env, fs)
 	if err != nil {
 		return err
 	}
