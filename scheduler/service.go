@@ -169,6 +169,10 @@ func (s *Service) jittered(context.Context) time.Duration {
 	return time.Duration(float64(s.tick) * (0.8 + 0.4*rand.Float64()))
 }
 
+// dueAgain is how soon an idle planner looks again when a step is already
+// due but was not in its last pass.
+const dueAgain = 100 * time.Millisecond
+
 // untilNextDue is how long an idle planner sleeps: until the next step
 // falls due, if that is sooner than its jittered tick. A step due in three
 // seconds is planned in three seconds, not at the next tick, and the idle
@@ -181,11 +185,15 @@ func (s *Service) untilNextDue(ctx context.Context) time.Duration {
 	if err != nil || !ok {
 		return wait
 	}
-	// Already due yet not planned means another instance holds it (or it
-	// keeps failing): the tick, not a busy loop. Otherwise a little past
-	// the due instant, so the step is due when the planner looks.
+	// Already due: it fell due while the last pass ran (a steady stream of
+	// people), or another instance's planner holds it. Look again soon,
+	// but not in a busy loop. Otherwise a little past the due instant, so
+	// the step is due when the planner looks.
 	d := at.Sub(s.e.Clock.Now())
-	if d <= 0 || d >= wait {
+	switch {
+	case d <= 0:
+		return min(wait, dueAgain)
+	case d >= wait:
 		return wait
 	}
 	return d + 5*time.Millisecond

@@ -34,8 +34,8 @@ func TestIdlePlannerWakesWhenTheNextStepIsDue(t *testing.T) {
 	}
 }
 
-// untilNextDue keeps the tick when nothing is due sooner, and when a step
-// is already due but not planned (another instance holds it).
+// untilNextDue keeps the tick when nothing is due sooner, and looks again
+// soon, without spinning, when a step is already due but was not planned.
 func TestUntilNextDue(t *testing.T) {
 	clk := clock.NewManual(utc("2026-06-01T07:59:00Z"))
 	e := newEngine(t, clk)
@@ -48,7 +48,7 @@ func TestUntilNextDue(t *testing.T) {
 		t.Fatalf("welcome due in a minute: waits %s", w)
 	}
 	clk.Advance(2 * time.Minute)
-	if w := svc.untilNextDue(context.Background()); w < 48*time.Minute {
-		t.Fatalf("a step already due but not planned: waits %s, want the tick, not a busy loop", w)
+	if w := svc.untilNextDue(context.Background()); w != dueAgain {
+		t.Fatalf("a step already due but not planned: waits %s, want %s (soon, not a busy loop)", w, dueAgain)
 	}
 }
