@@ -99,3 +99,37 @@ func TestSlowBatchRecordsAsItGoes(t *testing.T) {
 		t.Fatalf("%d rows sent once and %d messages at the provider, want 5 and 5", sent, ch.total())
 	}
 }
+
+// A shutdown in the middle of a long batch finishes the message being sent,
+// records it, and gives the rest back to the queue at once: not sent, not
+// left leased until the rescuer finds them, the attempt not counted.
+func TestShutdownGivesBackUnstartedMessages(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T10:00:00Z"))
+	e := newEngine(t, clk)
+	seedQueued(t, e.Store, 10, clk.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := newCounting(channel.Email)
+	ch.fail = func(channel.Message) error {
+		cancel() // SIGTERM while the first message is with the provider
+		return nil
+	}
+	d := e.NewDispatcher(ch, 1, "w")
+	if n, err := d.DispatchOnce(ctx); err != nil || n != 10 {
+		t.Fatalf("dispatch: %d, %v", n, err)
+	}
+	if got := ch.total(); got != 1 {
+		t.Fatalf("%d messages reached the provider after shutdown began, want only the 1 being sent", got)
+	}
+	var sent, queued, leased, counted int
+	if err := e.Store.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'sent'),
+		count(*) FILTER (WHERE status = 'queued'),
+		count(*) FILTER (WHERE lease_until IS NOT NULL),
+		count(*) FILTER (WHERE status = 'queued' AND attempts > 0)
+		FROM deliveries`).Scan(&sent, &queued, &leased, &counted); err != nil {
+		t.Fatal(err)
+	}
+	if sent != 1 || queued != 9 || leased != 0 || counted != 0 {
+		t.Fatalf("after shutdown: %d sent, %d queued, %d leased, %d queued with an attempt counted; want 1, 9, 0, 0", sent, queued, leased, counted)
+	}
+}

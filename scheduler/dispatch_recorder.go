@@ -140,3 +140,27 @@ func (g *optOutGate) recheck(ctx context.Context) {
 		e.Log.Info("cancelled claimed messages to addresses that opted out since", "channel", g.d.ch.Kind(), "count", len(gone))
 	}
 }
+
+// release gives back the messages of the batch that were never started (a
+// shutdown stopped handing them out).
+func (g *optOutGate) release(ctx context.Context) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e := g.d.e
+	var ids, attempts []int64
+	for j, del := range g.batch {
+		if g.started[j] || del.Status == "cancelled" || g.cancelled[del.ID] {
+			continue
+		}
+		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
+	}
+	n, err := e.Store.ReleaseClaimed(ctx, e.Clock.Now(), ids, attempts)
+	if err != nil {
+		// Their lease runs out and the rescuer re-queues them.
+		e.Log.Warn("could not give back unsent claimed messages at shutdown", "channel", g.d.ch.Kind(), "count", len(ids), "err", err)
+		return
+	}
+	if n > 0 {
+		e.Log.Info("gave back claimed messages not yet sent at shutdown", "channel", g.d.ch.Kind(), "count", n)
+	}
+}

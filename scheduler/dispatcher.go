@@ -82,9 +82,10 @@ func (d *Dispatcher) sender(i int) (channel.Sender, error) {
 }
 
 // DispatchOnce claims one batch, sends it with the workers and records the
-// outcomes. It returns how many deliveries it claimed. Sends already started
-// are finished even when ctx is cancelled (the provider timeouts bound
-// them), so a shutdown does not leave accepted messages unrecorded.
+// outcomes. It returns how many deliveries it claimed. When ctx is cancelled
+// (shutdown), sends already started are finished and recorded (the provider
+// timeouts bound them) and the messages not started are given back to the
+// queue.
 //
 // A fast batch is recorded in one statement when it is done. A slow one (a
 // rate-limited channel, a provider taking its time) is recorded every
@@ -127,15 +128,30 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			}
 		}(w)
 	}
+feed:
 	for i, del := range batch {
 		if del.Status == "cancelled" { // suppressed: cancelled by the claim itself
 			e.Observer.DeliveryResult(del.Channel, "cancelled")
 			continue
 		}
-		jobs <- i
+		if ctx.Err() != nil {
+			break feed // a free worker must not win over a shutdown already begun
+		}
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			// Shutting down: what is being sent is finished and recorded;
+			// what has not started goes back to the queue, so a batch
+			// longer than the shutdown timeout is neither cut off
+			// mid-record nor left leased until the rescuer finds it.
+			break feed
+		}
 	}
 	close(jobs)
 	wg.Wait()
+	if ctx.Err() != nil {
+		gate.release(sendCtx)
+	}
 	if err := rec.close(); err != nil {
 		// The leases run out and the rescuer re-queues these rows: at-least-once.
 		return len(batch), fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)

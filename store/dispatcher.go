@@ -92,3 +92,16 @@ func (s *Store) CancelSuppressedClaimed(ctx context.Context, now time.Time, ids 
 	}
 	return out, nil
 }
+
+// ReleaseClaimed returns claimed deliveries (id, attempt) that were never
+// started to the queue, without counting the attempt.
+func (s *Store) ReleaseClaimed(ctx context.Context, now time.Time, ids []int64, attempts []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := s.replanned(nil).ExecContext(ctx, s.text["release_claimed"], now, pq.Array(ids), pq.Array(attempts))
+	if err != nil {
+		return 0, fmt.Errorf("store: release claimed: %w", err)
+	}
+	return res.RowsAffected()
+}

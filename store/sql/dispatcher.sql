@@ -80,3 +80,12 @@ WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
               WHERE x.channel = d.channel
                 AND x.address IN (d.to_addr, 'sha256:' || encode(sha256(convert_to(lower(d.to_addr), 'UTF8')), 'hex')))
 RETURNING d.id;
+
+-- name: release_claimed
+-- A dispatcher that is shutting down gives back the claimed messages it has
+-- not started: queued again at once, the attempt not counted. Fenced like
+-- the ack.
+UPDATE deliveries d
+SET status = 'queued', attempts = d.attempts - 1, lease_until = NULL, updated_at = $1
+FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
+WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt;
