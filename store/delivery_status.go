@@ -59,6 +59,26 @@ type reportedRow struct {
 	Status       string `db:"status"`
 }
 
+// setDeliveryStatus moves the delivery a report names, if it is 'sent'. A
+// row found unchanged but 'sent' was recorded by the dispatcher between the
+// update and the look-up (each statement sees what is committed when it
+// starts), so the update is tried once more rather than the report lost.
+func (s *Store) setDeliveryStatus(ctx context.Context, tx *sqlx.Tx, now time.Time, r DeliveryReport) (reportedRow, error) {
+	var row reportedRow
+	set := func() error {
+		return s.stmt(tx, "set_delivery_status").GetContext(ctx, &row, now, r.Channel, r.ProviderID, r.Status, r.Code, r.Err)
+	}
+	err := set()
+	if !errors.Is(err, sql.ErrNoRows) {
+		return row, err
+	}
+	var found reportedRow
+	if s.stmt(tx, "delivery_by_provider_id").GetContext(ctx, &found, r.Channel, r.ProviderID) == nil && found.Status == "sent" {
+		return row, set()
+	}
+	return row, err
+}
+
 // ApplyDeliveryReport records a provider's report on a sent delivery. The
 // status change, the suppression it may bring (with the cancelling of every
 // delivery still queued to that address), its audit event, and the keeping
@@ -72,8 +92,7 @@ func (s *Store) ApplyDeliveryReport(ctx context.Context, now time.Time, r Delive
 	var out ReportOutcome
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 		out = ReportOutcome{}
-		var row reportedRow
-		err := s.stmt(tx, "set_delivery_status").GetContext(ctx, &row, now, r.Channel, r.ProviderID, r.Status, r.Code, r.Err)
+		row, err := s.setDeliveryStatus(ctx, tx, now, r)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = s.stmt(tx, "delivery_by_provider_id").GetContext(ctx, &row, r.Channel, r.ProviderID)
 			if errors.Is(err, sql.ErrNoRows) {
