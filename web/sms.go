@@ -65,13 +65,16 @@ func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err != nil {
-		// Twilio retries a 5xx with the same MessageSid; releasing the
-		// message lets that retry handle it instead of skipping it.
+		// Twilio does not retry a messaging webhook unless its URL asks
+		// for it (#rc=, #rp=), so the person is told to send it again.
+		// The message is released, not marked done, so that a retry
+		// with the same MessageSid (or an operator's replay) handles it
+		// instead of skipping it as a duplicate.
 		s.Log.Error("web: inbound sms", "sid", sid, "err", err)
 		if ferr := s.Engine.Store.FailInbound(rctx, sid, err); ferr != nil {
 			s.Log.Error("web: inbound sms: release for retry", "sid", sid, "err", ferr)
 		}
-		http.Error(w, "try again", http.StatusInternalServerError)
+		twiml(w, failedReply)
 		return
 	}
 	if held, err := s.Engine.Store.SetInboundResult(rctx, sid, result); err != nil {
@@ -81,6 +84,9 @@ func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 	}
 	twiml(w, reply)
 }
+
+// failedReply answers a text rekindle could not take in.
+const failedReply = "Sorry, something went wrong on our side and we couldn't take that in. Please send it again in a few minutes."
 
 // inboundAbandonedAfter is how long an inbound message may stay claimed by
 // an attempt before a retry takes it over: far longer than Twilio waits for
