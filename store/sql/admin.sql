@@ -104,7 +104,11 @@ SELECT
         OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
         OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text)) AS deliveries,
     (SELECT count(*) FROM deliveries WHERE subscriber_id = $1 AND status = 'queued') AS queued_deliveries,
-    (SELECT count(*) FROM deliveries WHERE subscriber_id = $1 AND status = 'sending') AS sending_deliveries,
+    -- Every message in flight to the person, with or without a subscriber
+    -- id (a send-test): its ack would write the address back.
+    (SELECT count(*) FROM deliveries d WHERE d.status = 'sending' AND (d.subscriber_id = $1
+        OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
+        OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text))) AS sending_deliveries,
     (SELECT count(*) FROM checkins WHERE enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS checkins,
     (SELECT count(*) FROM checkins WHERE reply_text IS NOT NULL
         AND enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS reply_texts,
