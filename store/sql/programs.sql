@@ -1,14 +1,12 @@
 -- name: upsert_program_version
-WITH ins AS (
-    INSERT INTO program_versions (slug, version, hash, definition, created_at)
-    VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT (hash) DO NOTHING
-    RETURNING id
-)
-SELECT id FROM ins
-UNION ALL
-SELECT id FROM program_versions WHERE hash = $3
-LIMIT 1;
+-- DO UPDATE (a no-op) rather than DO NOTHING: when several instances start
+-- together, one waits for another's insert of the same hash, and only DO
+-- UPDATE returns the row that insert committed; a separate SELECT would
+-- read the statement's older snapshot and find nothing.
+INSERT INTO program_versions (slug, version, hash, definition, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (hash) DO UPDATE SET hash = EXCLUDED.hash
+RETURNING id;
 
 -- name: program_version
 SELECT definition FROM program_versions WHERE id = $1;
