@@ -98,6 +98,9 @@ func (d *Dispatcher) newOptOutGate(batch []store.Delivery, claimed time.Time) *o
 	return &optOutGate{d: d, batch: batch, every: d.e.Cfg.Recheck, checked: claimed, started: make([]bool, len(batch))}
 }
 
+// recheckTimeout bounds one re-check of opt-outs.
+const recheckTimeout = 250 * time.Millisecond
+
 // take reports whether batch[i] may be sent. A failed re-check lets the
 // message go: the claim already checked it, and a database that cannot
 // answer now must not stall sends the provider is ready for.
@@ -124,7 +127,12 @@ func (g *optOutGate) recheck(ctx context.Context) {
 		}
 		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
 	}
-	gone, err := e.Store.CancelSuppressedClaimed(ctx, e.Clock.Now(), ids, attempts)
+	// Bounded: a database that is away (or a pool busy retrying) must not
+	// hold up sends the provider is ready for, or the batch outlives its
+	// lease and is sent again.
+	cctx, cancel := context.WithTimeout(ctx, recheckTimeout)
+	defer cancel()
+	gone, err := e.Store.CancelSuppressedClaimed(cctx, e.Clock.Now(), ids, attempts)
 	g.checked = time.Now()
 	if err != nil {
 		e.Log.Warn("could not re-check opt-outs for a claimed batch", "channel", g.d.ch.Kind(), "err", err)

@@ -185,7 +185,9 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 			e.Log.Warn("could not record sent deliveries; retrying until their lease runs out", "channel", d.ch.Kind(), "count", len(acks), "err", err)
 		}
 		time.Sleep(wait)
-		wait = min(2*wait, 2*time.Second)
+		// A short cap: the database may be back only briefly (restarted
+		// twice in a row), and a retry costs one refused connection.
+		wait = min(2*wait, 250*time.Millisecond)
 	}
 }
 
