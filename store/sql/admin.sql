@@ -2,8 +2,9 @@
 -- enrollments between program versions.
 --
 -- An erased address that must stay suppressed is kept as
--- 'sha256:' || hex(sha256(lower(address))); the dispatcher's claim and the
--- SMS START path (store/sql/dispatcher.sql, web.sql) compare that same form.
+-- erased_address(address), 'sha256:' || hex(sha256(lower(address)))
+-- (migration 00004); the dispatcher's claim and re-check and the SMS START
+-- path (store/sql/dispatcher.sql, web.sql) compare that same form.
 
 -- name: admin_find_person
 SELECT id, first_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone, timezone,
@@ -59,9 +60,9 @@ FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_
 SELECT channel, CASE WHEN address LIKE 'sha256:%' THEN 'hashed' ELSE address END AS address, reason, source, created_at
 FROM suppressions
 WHERE ($1::text <> '' AND channel = 'email'
-       AND address IN ($1::text, 'sha256:' || encode(sha256(convert_to(lower($1::text), 'UTF8')), 'hex')))
+       AND address IN ($1::text, erased_address($1::text)))
    OR ($2::text <> '' AND channel = 'sms'
-       AND address IN ($2::text, 'sha256:' || encode(sha256(convert_to(lower($2::text), 'UTF8')), 'hex')))
+       AND address IN ($2::text, erased_address($2::text)))
 ORDER BY created_at, id;
 
 -- name: admin_export_person
@@ -85,9 +86,9 @@ SELECT json_build_object(
         WHERE ($2::text <> '' AND m.from_addr = $2::text) OR ($3::text <> '' AND m.from_addr = $3::text)),
     'suppressions', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM suppressions x
         WHERE ($2::text <> '' AND x.channel = 'email'
-               AND x.address IN ($2::text, 'sha256:' || encode(sha256(convert_to(lower($2::text), 'UTF8')), 'hex')))
+               AND x.address IN ($2::text, erased_address($2::text)))
            OR ($3::text <> '' AND x.channel = 'sms'
-               AND x.address IN ($3::text, 'sha256:' || encode(sha256(convert_to(lower($3::text), 'UTF8')), 'hex')))),
+               AND x.address IN ($3::text, erased_address($3::text)))),
     'events', (SELECT coalesce(json_agg(ev ORDER BY ev.id), '[]') FROM events ev
         WHERE ev.subscriber_id = $1
            OR ev.enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)
@@ -173,7 +174,7 @@ WHERE ($1::text <> '' AND (m.from_addr = $1::text OR strpos(m.body, $1::text) > 
 -- An opt-out outlives the erasure, as a hash of the address: someone who
 -- said STOP is never messaged again, even if they are entered anew.
 INSERT INTO suppressions (channel, address, reason, source, created_at)
-SELECT channel, 'sha256:' || encode(sha256(convert_to(lower(address), 'UTF8')), 'hex'), reason, source, created_at
+SELECT channel, erased_address(address), reason, source, created_at
 FROM suppressions
 WHERE ($1::text <> '' AND channel = 'email' AND address = $1::text)
    OR ($2::text <> '' AND channel = 'sms' AND address = $2::text)

@@ -21,7 +21,7 @@ WITH c AS (
     SELECT c.id FROM c JOIN deliveries d ON d.id = c.id
     -- An erased person's opt-out is kept as a hash (store/sql/admin.sql).
     JOIN suppressions x ON x.channel = d.channel
-        AND x.address IN (d.to_addr, 'sha256:' || encode(sha256(convert_to(lower(d.to_addr), 'UTF8')), 'hex'))
+        AND x.address IN (d.to_addr, erased_address(d.to_addr))
 )
 UPDATE deliveries d
 SET status = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'cancelled' ELSE 'sending' END,
@@ -78,7 +78,7 @@ FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
 WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
   AND EXISTS (SELECT 1 FROM suppressions x
               WHERE x.channel = d.channel
-                AND x.address IN (d.to_addr, 'sha256:' || encode(sha256(convert_to(lower(d.to_addr), 'UTF8')), 'hex')))
+                AND x.address IN (d.to_addr, erased_address(d.to_addr)))
 RETURNING d.id;
 
 -- name: release_claimed

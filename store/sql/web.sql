@@ -41,7 +41,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 -- Also lifts the hashed opt-out an erasure keeps (store/sql/admin.sql).
 DELETE FROM suppressions
 WHERE channel = $1::text
-  AND address IN ($2::text, 'sha256:' || encode(sha256(convert_to(lower($2::text), 'UTF8')), 'hex'));
+  AND address IN ($2::text, erased_address($2::text));
 
 -- name: web_enrollment_version
 SELECT program_version_id FROM enrollments WHERE id = $1;
