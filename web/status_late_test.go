@@ -166,34 +166,7 @@ func TestStatusCallbackBeforeSIDRecordedFailed21610(t *testing.T) {
 	}
 
 	f.wantDelivery(s.id, "failed", "21610")
-	var reason, source string
-	if err := f.e.Store.DB.QueryRow(`SELECT reason, source FROM suppressions WHERE channel = 'sms' AND address = $1`, s.phone).Scan(&reason, &source); err != nil {
-		t.Fatalf("the number was not suppressed: %v", err)
-	}
-	if reason != "provider 21610" || source != "twilio-status" {
-		t.Errorf("suppression %q from %q", reason, source)
-	}
-	if n := f.count(`SELECT count(*) FROM suppressions`); n != 1 {
-		t.Errorf("%d suppressions, want only the one number", n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'queued'`, s.phone); n != 0 {
-		t.Errorf("%d SMS still queued to the suppressed number", n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'cancelled' AND error = 'address suppressed'`, s.phone); n == 0 {
-		t.Error("the queued SMS was not cancelled")
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = 'quickstop@example.org' AND status = 'queued'`); n != emails {
-		t.Errorf("the person's queued emails went %d -> %d; email is untouched by an SMS error", emails, n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = '+447700900313' AND status = 'queued'`); n != otherSMS {
-		t.Errorf("someone else's queued SMS went %d -> %d", otherSMS, n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = 'other@example.org' AND status = 'queued'`); n != otherEmails {
-		t.Errorf("someone else's queued emails went %d -> %d", otherEmails, n)
-	}
-	if n := f.count(`SELECT count(*) FROM events WHERE kind = 'suppressed' AND data->>'reason' = 'provider 21610'`); n != 1 {
-		t.Errorf("%d suppression events, want 1", n)
-	}
+	f.wantSuppressedAlone(t, s.phone, untouched{email: "quickstop@example.org", emails: emails, otherPhone: "+447700900313", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
 	if got := f.kept(); got != "" {
 		t.Errorf("kept callbacks %q after they were applied", got)
 	}

@@ -370,34 +370,7 @@ func TestStatusCallbackFailed21610Suppresses(t *testing.T) {
 	f.callback(s, "failed", "21610")
 
 	f.wantDelivery(s.id, "failed", "21610")
-	var reason, source string
-	if err := f.e.Store.DB.QueryRow(`SELECT reason, source FROM suppressions WHERE channel = 'sms' AND address = $1`, s.phone).Scan(&reason, &source); err != nil {
-		t.Fatalf("the number was not suppressed: %v", err)
-	}
-	if reason != "provider 21610" {
-		t.Errorf("suppression reason %q", reason)
-	}
-	if n := f.count(`SELECT count(*) FROM suppressions`); n != 1 {
-		t.Errorf("%d suppressions, want only the one number", n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'queued'`, s.phone); n != 0 {
-		t.Errorf("%d SMS still queued to the suppressed number", n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'cancelled' AND error = 'address suppressed'`, s.phone); n == 0 {
-		t.Error("the queued SMS was not cancelled")
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = 'stop@example.org' AND status = 'queued'`); n != emails {
-		t.Errorf("the person's queued emails went %d -> %d; email is untouched by an SMS error", emails, n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = '+447700900305' AND status = 'queued'`); n != otherSMS {
-		t.Errorf("someone else's queued SMS went %d -> %d", otherSMS, n)
-	}
-	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = 'other@example.org' AND status = 'queued'`); n != otherEmails {
-		t.Errorf("someone else's queued emails went %d -> %d", otherEmails, n)
-	}
-	if n := f.count(`SELECT count(*) FROM events WHERE kind = 'suppressed' AND data->>'reason' = 'provider 21610'`); n != 1 {
-		t.Errorf("%d suppression events, want 1", n)
-	}
+	f.wantSuppressedAlone(t, s.phone, untouched{email: "stop@example.org", emails: emails, otherPhone: "+447700900305", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
 
 	// A replay changes nothing, and a later opt-in (START removes the
 	// suppression) is not undone by it.
@@ -481,4 +454,47 @@ func TestStatusCallbackUnknownSIDOrMalformed(t *testing.T) {
 	f.wantDelivery(s.id, "sent", "")
 	f.wantMetric(hookResult("kept"), "2")
 	f.wantMetric(hookResult("bad_request"), "3")
+}
+
+// untouched is what a permanent SMS error must leave alone: the person's
+// queued emails, and someone else's queued texts and emails.
+type untouched struct {
+	email, otherPhone, otherEmail string
+	emails, otherSMS, otherEmails int
+}
+
+// wantSuppressedAlone checks what a 21610 report does: the number is
+// suppressed once (reason "provider 21610", source twilio-status), its
+// queued SMS are cancelled, one audit event is written, and nothing in u
+// changes.
+func (f *statusFixture) wantSuppressedAlone(t *testing.T, phone string, u untouched) {
+	t.Helper()
+	var reason, source string
+	if err := f.e.Store.DB.QueryRow(`SELECT reason, source FROM suppressions WHERE channel = 'sms' AND address = $1`, phone).Scan(&reason, &source); err != nil {
+		t.Fatalf("the number was not suppressed: %v", err)
+	}
+	if reason != "provider 21610" || source != "twilio-status" {
+		t.Errorf("suppression %q from %q", reason, source)
+	}
+	if n := f.count(`SELECT count(*) FROM suppressions`); n != 1 {
+		t.Errorf("%d suppressions, want only the one number", n)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'queued'`, phone); n != 0 {
+		t.Errorf("%d SMS still queued to the suppressed number", n)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'cancelled' AND error = 'address suppressed'`, phone); n == 0 {
+		t.Error("the queued SMS was not cancelled")
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = $1 AND status = 'queued'`, u.email); n != u.emails {
+		t.Errorf("the person's queued emails went %d -> %d; email is untouched by an SMS error", u.emails, n)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'sms' AND to_addr = $1 AND status = 'queued'`, u.otherPhone); n != u.otherSMS {
+		t.Errorf("someone else's queued SMS went %d -> %d", u.otherSMS, n)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = $1 AND status = 'queued'`, u.otherEmail); n != u.otherEmails {
+		t.Errorf("someone else's queued emails went %d -> %d", u.otherEmails, n)
+	}
+	if n := f.count(`SELECT count(*) FROM events WHERE kind = 'suppressed' AND data->>'reason' = 'provider 21610'`); n != 1 {
+		t.Errorf("%d suppression events, want 1", n)
+	}
 }
