@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,22 +20,6 @@ import (
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/metrics"
 )
-
-// twilioSign is the X-Twilio-Signature Twilio computes for a form POST.
-func twilioSign(token, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := u
-	for _, k := range keys {
-		s += k + form.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // scrape is one /metrics read, by metric name and then by label set
 // ("k=v,k=v", sorted).
@@ -152,7 +133,7 @@ func TestMetricsAfterDemoSizedRun(t *testing.T) {
 		sms++
 		form := url.Values{"MessageSid": {fmt.Sprintf("SM%032d", sms)}, "AccountSid": {env["TWILIO_ACCOUNT_SID"]},
 			"From": {from}, "To": {"+12025550100"}, "Body": {body}}
-		if code := post("/webhooks/twilio/sms", form, twilioSign(token, base+"/webhooks/twilio/sms", form)); code != 200 {
+		if code := post("/webhooks/twilio/sms", form, faketwilio.Sign(token, base+"/webhooks/twilio/sms", form)); code != 200 {
 			t.Fatalf("sms webhook %q from %s: %d", body, from, code)
 		}
 	}
@@ -189,7 +170,7 @@ func TestMetricsAfterDemoSizedRun(t *testing.T) {
 	var annSMS string
 	db.Get(&annSMS, `SELECT provider_id FROM deliveries WHERE to_addr = $1 AND status = 'sent' ORDER BY id LIMIT 1`, ann)
 	status := url.Values{"MessageSid": {annSMS}, "MessageStatus": {"delivered"}, "AccountSid": {env["TWILIO_ACCOUNT_SID"]}, "To": {ann}}
-	if code := post("/webhooks/twilio/status", status, twilioSign(token, base+"/webhooks/twilio/status", status)); code != 200 {
+	if code := post("/webhooks/twilio/status", status, faketwilio.Sign(token, base+"/webhooks/twilio/status", status)); code != 200 {
 		t.Fatalf("status webhook: %d", code)
 	}
 	// Dee joins after 08:00 her time, with everything else sent: her

@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/store"
 )
@@ -395,8 +394,10 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 			t.Errorf("delivery %d is %s after shutdown", r.ID, r.Status)
 		}
 	}
-	if t.Failed() || byStatus["sent"] == 0 || byStatus["queued"] == 0 {
-		t.Fatalf("after the first run: %v; want some sent and the rest still queued; stderr:\n%s", byStatus, tail(d1.stderr.String(), 4000))
+	// Sent may be none: a SIGTERM before the first message of the batch
+	// went out gives the whole batch back, which is right.
+	if t.Failed() || byStatus["queued"] == 0 {
+		t.Fatalf("after the first run: %v; want the rest still queued; stderr:\n%s", byStatus, tail(d1.stderr.String(), 4000))
 	}
 	// Of the batch in flight at SIGTERM, what had reached the outbox is
 	// recorded sent; the rest was either finished and recorded, or given

@@ -3,14 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -34,23 +30,6 @@ type jobList []servedJob
 
 func (l *jobList) AddJob(spec, name string, cluster bool, fn func(ctx context.Context) error) {
 	*l = append(*l, servedJob{spec, name, cluster, fn})
-}
-
-// statusCallbackSignature is the X-Twilio-Signature Twilio computes for a
-// form POST: HMAC-SHA1 over the URL and each param name+value by name.
-func statusCallbackSignature(token, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := u
-	for _, k := range keys {
-		s += k + form.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // earlyStatusChannel is the configured SMS channel with a hook between
@@ -159,7 +138,7 @@ func TestServeJobAppliesEarlyStatusCallbacks(t *testing.T) {
 		}
 		req, _ := http.NewRequest("POST", base+"/webhooks/twilio/status", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", statusCallbackSignature(token, base+"/webhooks/twilio/status", form))
+		req.Header.Set("X-Twilio-Signature", faketwilio.Sign(token, base+"/webhooks/twilio/status", form))
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0

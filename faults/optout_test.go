@@ -1,17 +1,13 @@
 package faults
 
 import (
-	"crypto/hmac"
 	crand "crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -252,7 +248,7 @@ func stop(base, from string) error {
 	u := base + "/webhooks/twilio/sms"
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twilioSignature(twilioToken, u, form))
+	req.Header.Set("X-Twilio-Signature", faketwilio.Sign(twilioToken, u, form))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("STOP: %w", err)
@@ -263,22 +259,6 @@ func stop(base, from string) error {
 		return fmt.Errorf("STOP: %s: %s", resp.Status, b)
 	}
 	return nil
-}
-
-func twilioSignature(key, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range keys {
-		b.WriteString(k + form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
 // auditClaims makes the test database log the start of every statement that

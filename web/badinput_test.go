@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rekindle/rekindle/internal/faketwilio"
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/token"
 )
@@ -219,7 +220,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				req.Header.Set(k, v)
 			}
 			if c.sign != nil {
-				req.Header.Set("X-Twilio-Signature", twilioSignature(authToken, base+c.path, c.sign))
+				req.Header.Set("X-Twilio-Signature", faketwilio.Sign(authToken, base+c.path, c.sign))
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)

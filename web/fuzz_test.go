@@ -18,6 +18,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/rekindle/rekindle/clock"
+	"github.com/rekindle/rekindle/internal/faketwilio"
 	"github.com/rekindle/rekindle/scheduler"
 )
 
@@ -262,7 +263,7 @@ func FuzzTwilioSMSWebhook(f *testing.F) {
 		}
 		req := httptest.NewRequest("POST", "/webhooks/twilio/sms", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", twilioSignature(authToken, base+"/webhooks/twilio/sms", form))
+		req.Header.Set("X-Twilio-Signature", faketwilio.Sign(authToken, base+"/webhooks/twilio/sms", form))
 		rec := httptest.NewRecorder()
 		fs.h.ServeHTTP(rec, req)
 		code, out := rec.Code, rec.Body.String()

@@ -168,7 +168,7 @@ func (f *statusFixture) postForm(form url.Values, sig string) (int, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	switch sig {
 	case "":
-		req.Header.Set("X-Twilio-Signature", twilioSignature(authToken, base+statusPath, form))
+		req.Header.Set("X-Twilio-Signature", faketwilio.Sign(authToken, base+statusPath, form))
 	case "-":
 	default:
 		req.Header.Set("X-Twilio-Signature", sig)
@@ -402,9 +402,9 @@ func TestStatusCallbackBadSignatureChangesNothing(t *testing.T) {
 	for name, sig := range map[string]string{
 		"no signature":          "-",
 		"garbage":               "d3Jvbmcgc2lnbmF0dXJl",
-		"another token":         twilioSignature("another-token", base+statusPath, form),
-		"signed for SMS hook":   twilioSignature(authToken, base+"/webhooks/twilio/sms", form),
-		"signed other contents": twilioSignature(authToken, base+statusPath, signedDelivered),
+		"another token":         faketwilio.Sign("another-token", base+statusPath, form),
+		"signed for SMS hook":   faketwilio.Sign(authToken, base+"/webhooks/twilio/sms", form),
+		"signed other contents": faketwilio.Sign(authToken, base+statusPath, signedDelivered),
 	} {
 		if code := f.post(form, sig); code != http.StatusForbidden {
 			t.Errorf("%s: status %d, want 403", name, code)

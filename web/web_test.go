@@ -2,16 +2,12 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rekindle/rekindle/clock"
+	"github.com/rekindle/rekindle/internal/faketwilio"
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/render"
@@ -164,25 +161,6 @@ func sameState(t *testing.T, what string, a, b map[string]int) {
 	}
 }
 
-// twilioSignature is computed here independently of twilio-go: HMAC-SHA1
-// over the URL followed by each POST param name+value sorted by name.
-func twilioSignature(key, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 var sidN int
 
 // sms posts an inbound text; sig "" signs correctly, "-" sends none.
@@ -193,7 +171,7 @@ func (f *fixture) smsWith(from, body, sid, sig string) (int, string) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	switch sig {
 	case "":
-		req.Header.Set("X-Twilio-Signature", twilioSignature(authToken, base+"/webhooks/twilio/sms", form))
+		req.Header.Set("X-Twilio-Signature", faketwilio.Sign(authToken, base+"/webhooks/twilio/sms", form))
 	case "-":
 	default:
 		req.Header.Set("X-Twilio-Signature", sig)
@@ -242,7 +220,7 @@ func TestTwilioSignature(t *testing.T) {
 	f := newFixture(t)
 	f.enroll("sig@example.org", "+447700900201")
 	before := f.state()
-	for _, sig := range []string{"-", "d3Jvbmcgc2lnbmF0dXJl", twilioSignature("another-token", base+"/webhooks/twilio/sms", url.Values{})} {
+	for _, sig := range []string{"-", "d3Jvbmcgc2lnbmF0dXJl", faketwilio.Sign("another-token", base+"/webhooks/twilio/sms", url.Values{})} {
 		code, _ := f.smsWith("+447700900201", "STOP", "SMforged1", sig)
 		if code != http.StatusForbidden {
 			t.Errorf("signature %q: status %d, want 403", sig, code)
