@@ -281,21 +281,18 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if req.Hang != "" {
-			d, err := time.ParseDuration(req.Hang)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			req.Fault.Hang = d
+		f, err := withHang(req.Fault, req.Hang)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
 		if req.N <= 0 {
 			req.N = 1
 		}
 		if req.To != "" {
-			s.InjectTo(req.To, req.N, req.Fault)
+			s.InjectTo(req.To, req.N, f)
 		} else {
-			s.Inject(req.N, req.Fault)
+			s.Inject(req.N, f)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -308,15 +305,12 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if req.Hang != "" {
-			d, err := time.ParseDuration(req.Hang)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			req.Fault.Hang = d
+		f, err := withHang(req.Fault, req.Hang)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
-		s.SetOutage(req.Fault)
+		s.SetOutage(f)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("DELETE /_fake/outage", func(w http.ResponseWriter, _ *http.Request) {
@@ -519,4 +513,17 @@ func IsSID(s, prefix string) bool {
 	}
 	_, err := hex.DecodeString(s[2:])
 	return err == nil
+}
+
+// withHang is f with a control request's "hang" duration ("2s"), if any.
+func withHang(f Fault, hang string) (Fault, error) {
+	if hang == "" {
+		return f, nil
+	}
+	d, err := time.ParseDuration(hang)
+	if err != nil {
+		return f, fmt.Errorf("hang: %w", err)
+	}
+	f.Hang = d
+	return f, nil
 }
