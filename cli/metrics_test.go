@@ -18,7 +18,6 @@ import (
 	"github.com/rekindle/rekindle/internal/fakesmtp"
 	"github.com/rekindle/rekindle/internal/faketwilio"
 	"github.com/rekindle/rekindle/internal/testdb"
-	"github.com/rekindle/rekindle/metrics"
 )
 
 // scrape is one /metrics read, by metric name and then by label set
@@ -95,12 +94,8 @@ func TestMetricsAfterDemoSizedRun(t *testing.T) {
 	db := h.a.store.DB
 
 	// The metrics and routes exactly as serve mounts them.
-	m := metrics.New()
-	h.a.engine.Observer = m
-	m.RegisterSnapshot(h.a.snapshot)
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	if err := mountWeb(mux, h.a, m); err != nil {
+	mux, _, err := h.a.routes()
+	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = mux

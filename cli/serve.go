@@ -33,21 +33,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
-	m := metrics.New()
-	a.engine.Observer = m
-	m.RegisterSnapshot(a.snapshot)
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.ready(r.Context()); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", m.Handler())
-	if err := mountWeb(mux, a, m); err != nil {
+	mux, m, err := a.routes()
+	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -164,4 +151,26 @@ func channelNames(a *app) []string {
 		out = append(out, string(c.Kind())+":"+c.Name())
 	}
 	return out
+}
+
+// routes is everything serve answers over HTTP: health, readiness, metrics
+// (observing the engine) and the subscriber-facing pages and webhooks.
+func (a *app) routes() (*http.ServeMux, *metrics.Metrics, error) {
+	m := metrics.New()
+	a.engine.Observer = m
+	m.RegisterSnapshot(a.snapshot)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.ready(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	if err := mountWeb(mux, a, m); err != nil {
+		return nil, nil, err
+	}
+	return mux, m, nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/rekindle/rekindle/channel"
 	"github.com/rekindle/rekindle/internal/faketwilio"
 	"github.com/rekindle/rekindle/internal/testdb"
-	"github.com/rekindle/rekindle/metrics"
 )
 
 // servedJob is one periodic job as serve registers it.
@@ -97,11 +96,8 @@ func TestServeJobAppliesEarlyStatusCallbacks(t *testing.T) {
 	h := newEngineHarness(t, env, time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC))
 	db := h.a.store.DB
 
-	m := metrics.New()
-	h.a.engine.Observer = m
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	if err := mountWeb(mux, h.a, m); err != nil {
+	mux, m, err := h.a.routes()
+	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = mux
