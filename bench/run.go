@@ -315,7 +315,7 @@ func (r *runner) planStage(ctx context.Context, run *Rep) error {
 // dispatchStage sends everything queued, as the dispatcher loop does while
 // claims come back full.
 func (r *runner) dispatchStage(ctx context.Context, run *Rep) error {
-	d := r.eng.NewDispatcher(r.rec, r.opt.Workers, "bench")
+	d := r.eng.NewDispatcher(r.rec.sink(), r.opt.Workers, "bench")
 	defer d.Close()
 	m := r.begin(r.lay.due)
 	for {
@@ -343,7 +343,7 @@ func (r *runner) dispatchStage(ctx context.Context, run *Rep) error {
 // serviceStage runs the real service (planner loop, dispatcher loop,
 // periodic jobs) until every due message was handed off and recorded.
 func (r *runner) serviceStage(ctx context.Context, run *Rep, drain bool) error {
-	d := r.eng.NewDispatcher(r.rec, r.opt.Workers, "bench")
+	d := r.eng.NewDispatcher(r.rec.sink(), r.opt.Workers, "bench")
 	svc := r.eng.NewService(r.opt.Tick, d)
 	m := r.begin(r.lay.due)
 	if err := svc.Start(ctx); err != nil {

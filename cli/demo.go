@@ -115,7 +115,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	rep := &reporter{env: env, json: *asJSON, clock: clk, loc: loc, prog: comp.Program, engine: a.engine, sub: sub,
 		script: script, byPhase: map[string]int{}, byChannel: map[string]int{}}
 	for i, ch := range a.channels {
-		a.channels[i] = &reportingChannel{Channel: ch, rep: rep}
+		a.channels[i] = channel.OnSent(ch, rep.sent)
 	}
 	if !*asJSON {
 		fmt.Fprintf(env.Stdout, "rekindle demo: %s for %s <%s> %s in %s, from %s, %gx speed\n", comp.Program.Title, *name, addr, num,
@@ -321,33 +321,6 @@ func (r *reporter) summary(real, simulated time.Duration) error {
 	}
 	fmt.Fprintf(r.env.Stdout, "  by channel: email %d, sms %d\n", r.byChannel["email"], r.byChannel["sms"])
 	return nil
-}
-
-// reportingChannel tells the reporter about every message that went out.
-type reportingChannel struct {
-	channel.Channel
-	rep *reporter
-}
-
-func (c *reportingChannel) NewSender() (channel.Sender, error) {
-	s, err := c.Channel.NewSender()
-	if err != nil {
-		return nil, err
-	}
-	return &reportingSender{Sender: s, rep: c.rep}, nil
-}
-
-type reportingSender struct {
-	channel.Sender
-	rep *reporter
-}
-
-func (s *reportingSender) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
-	res, err := s.Sender.Send(ctx, m)
-	if err == nil {
-		s.rep.sent(m)
-	}
-	return res, err
 }
 
 func quietLogger(env *Env, cfg *config.Config) (*slog.Logger, error) {
