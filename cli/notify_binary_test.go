@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rekindle/rekindle/internal/fakesystemd"
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/store"
 )
@@ -76,58 +76,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// notifySocket is a unixgram socket standing in for systemd's
-// NOTIFY_SOCKET: every datagram the daemon sends arrives on msgs.
-type notifySocket struct {
-	path string
-	msgs chan string
-}
-
-func newNotifySocket(t *testing.T) *notifySocket {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "rk-notify-") // short: socket paths are limited to 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &notifySocket{path: filepath.Join(dir, "notify.sock"), msgs: make(chan string, 1024)}
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, _, err := conn.ReadFromUnix(buf)
-			if err != nil {
-				return // closed at cleanup
-			}
-			s.msgs <- string(buf[:n])
-		}
-	}()
-	t.Cleanup(func() { conn.Close(); <-done })
-	return s
-}
-
-// expect waits for a datagram containing want, failing on timeout; it
-// returns the datagrams seen before it.
-func (s *notifySocket) expect(t *testing.T, want string, timeout time.Duration) []string {
-	t.Helper()
-	var before []string
-	deadline := time.After(timeout)
-	for {
-		select {
-		case m := <-s.msgs:
-			if strings.Contains(m, want) {
-				return before
-			}
-			before = append(before, m)
-		case <-deadline:
-			t.Fatalf("no %s within %s; saw %q", want, timeout, before)
-		}
-	}
+// seenBefore waits for a datagram containing want and returns the ones
+// that came before it.
+func seenBefore(s *fakesystemd.Socket, want string, within time.Duration) []string {
+	_, before := s.Expect(want, within)
+	return before
 }
 
 // daemon is one run of `rekindle serve` as a child process.
@@ -319,14 +272,14 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	}
 
 	// First run: READY, WATCHDOG, then SIGTERM while a batch is being sent.
-	sock := newNotifySocket(t)
-	env["NOTIFY_SOCKET"] = sock.path
+	sock := fakesystemd.Listen(t)
+	env["NOTIFY_SOCKET"] = sock.Path
 	env["WATCHDOG_USEC"] = "2000000" // pings every second
 	d1 := startDaemon(t, bin, env)
-	if before := sock.expect(t, "READY=1", 30*time.Second); len(before) > 0 {
+	if before := seenBefore(sock, "READY=1", 30*time.Second); len(before) > 0 {
 		t.Fatalf("datagrams before READY=1: %q", before)
 	}
-	sock.expect(t, "WATCHDOG=1", 5*time.Second)
+	seenBefore(sock, "WATCHDOG=1", 5*time.Second)
 	// Catch an email batch (120 messages, one worker) mid-way: freeze the
 	// daemon (SIGSTOP) as soon as rows are 'sending', let any statement it
 	// already sent finish, and look again. Rows still 'sending' now are in
@@ -366,7 +319,7 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	if code := d1.wait(t, 25*time.Second); code != 0 {
 		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, d1.stderr.String())
 	}
-	if before := sock.expect(t, "STOPPING=1", time.Second); len(before) > 0 {
+	if before := seenBefore(sock, "STOPPING=1", time.Second); len(before) > 0 {
 		for _, m := range before {
 			if !strings.Contains(m, "WATCHDOG=1") {
 				t.Fatalf("unexpected datagram before STOPPING=1: %q", m)
@@ -425,9 +378,9 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	// Second run: the rest goes out, each once; watchdog pings keep coming
 	// within the watchdog timeout.
 	d2 := startDaemon(t, bin, env)
-	sock.expect(t, "READY=1", 30*time.Second)
+	seenBefore(sock, "READY=1", 30*time.Second)
 	for i := 0; i < 3; i++ {
-		sock.expect(t, "WATCHDOG=1", 2*time.Second) // WatchdogSec is 2s: a later ping would get us killed
+		seenBefore(sock, "WATCHDOG=1", 2*time.Second) // WatchdogSec is 2s: a later ping would get us killed
 	}
 	deadline = time.Now().Add(60 * time.Second)
 	for {
@@ -444,7 +397,7 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	if code := d2.stop(t, 25*time.Second); code != 0 {
 		t.Fatalf("second run: exit %d; stderr:\n%s", code, d2.stderr.String())
 	}
-	sock.expect(t, "STOPPING=1", time.Second)
+	seenBefore(sock, "STOPPING=1", time.Second)
 	files = outboxCounts(t, outbox)
 	rows = deliveryRows(t, st)
 	if len(rows) != 1200 || len(files) != 1200 {

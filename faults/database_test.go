@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/rekindle/rekindle/internal/fakesystemd"
 )
 
 // testDatabase restarts PostgreSQL under a sending daemon. The daemon must
@@ -44,12 +46,12 @@ func testDatabase(t *testing.T, sc scale, bin string, sum *summary) {
 		smsRate   = 15
 		watchdog  = time.Second // fed every half of it while the database answers
 	)
-	ns := listenNotify(t)
+	ns := fakesystemd.Listen(t)
 	set := p.settings(dsn)
 	set["REKINDLE_LEASE"] = lease.String()
 	set["REKINDLE_EMAIL_RATE"] = strconv.Itoa(emailRate)
 	set["REKINDLE_SMS_RATE"] = strconv.Itoa(smsRate)
-	set["NOTIFY_SOCKET"] = ns.path
+	set["NOTIFY_SOCKET"] = ns.Path
 	set["WATCHDOG_USEC"] = strconv.FormatInt(watchdog.Microseconds(), 10)
 	d := newDaemon(t, bin, "serve", set)
 	d.start()
@@ -66,7 +68,7 @@ func testDatabase(t *testing.T, sc scale, bin string, sum *summary) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		downAt := time.Now()
-		if fed := between(ns.times("WATCHDOG=1"), downAt.Add(-2*watchdog), downAt); fed == 0 {
+		if fed := between(ns.Times("WATCHDOG=1"), downAt.Add(-2*watchdog), downAt); fed == 0 {
 			t.Errorf("restart %d: the watchdog was not fed in the %s before the database went down", i+1, 2*watchdog)
 		}
 		// The outage must catch a batch mid-send for the no-duplicate check
@@ -92,7 +94,7 @@ func testDatabase(t *testing.T, sc scale, bin string, sum *summary) {
 		}
 		upAt := time.Now()
 		// A health check that began before the stop may still feed once.
-		if fed := between(ns.times("WATCHDOG=1"), stoppedAt.Add(watchdog), upAt); fed != 0 {
+		if fed := between(ns.Times("WATCHDOG=1"), stoppedAt.Add(watchdog), upAt); fed != 0 {
 			t.Errorf("restart %d: the watchdog was fed %d times while the database was down", i+1, fed)
 		}
 		if notReady == 0 {
@@ -102,7 +104,7 @@ func testDatabase(t *testing.T, sc scale, bin string, sum *summary) {
 		startedAt := time.Now()
 
 		readyAt := waitFor(t, 30*time.Second, func() bool { return d.readyz() == http.StatusOK })
-		fedAt := waitFor(t, 30*time.Second, func() bool { return between(ns.times("WATCHDOG=1"), startedAt, time.Now()) > 0 })
+		fedAt := waitFor(t, 30*time.Second, func() bool { return between(ns.Times("WATCHDOG=1"), startedAt, time.Now()) > 0 })
 		back := later(readyAt, fedAt)
 		if p.count(t, want) < len(want) {
 			sendingAt := waitFor(t, 60*time.Second, func() bool {

@@ -5,99 +5,29 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rekindle/rekindle/internal/fakesystemd"
 )
 
-// fakeSystemd is a unixgram socket standing in for systemd's notify socket.
-type fakeSystemd struct {
-	t    *testing.T
-	conn *net.UnixConn
-	msgs chan string
-}
-
-func listen(t *testing.T) *fakeSystemd {
+// listen points NOTIFY_SOCKET at a fake systemd for the test.
+func listen(t *testing.T) *fakesystemd.Socket {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sdn") // short path: sun_path is 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeSystemd{t: t, conn: conn, msgs: make(chan string, 1024)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				close(f.msgs)
-				return
-			}
-			f.msgs <- string(buf[:n])
-		}
-	}()
-	t.Cleanup(func() { conn.Close(); <-done })
-	t.Setenv("NOTIFY_SOCKET", path)
-	return f
+	sd := fakesystemd.Listen(t)
+	t.Setenv("NOTIFY_SOCKET", sd.Path)
+	return sd
 }
 
-// expect waits for a datagram containing want, skipping others.
-func (f *fakeSystemd) expect(want string, within time.Duration) string {
-	f.t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case m, ok := <-f.msgs:
-			if !ok {
-				f.t.Fatalf("socket closed while waiting for %q", want)
-			}
-			if strings.Contains(m, want) {
-				return m
-			}
-		case <-deadline:
-			f.t.Fatalf("no %q within %v", want, within)
-			return ""
-		}
-	}
-}
-
-// none asserts that no datagram containing unwanted arrives for d.
-func (f *fakeSystemd) none(unwanted string, d time.Duration) {
-	f.t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case m := <-f.msgs:
-			if strings.Contains(m, unwanted) {
-				f.t.Fatalf("got %q, want none for %v", m, d)
-			}
-		case <-deadline:
-			return
-		}
-	}
-}
-
-func (f *fakeSystemd) drain() {
-	for {
-		select {
-		case <-f.msgs:
-		default:
-			return
-		}
-	}
+// expect is the datagram containing want.
+func expect(sd *fakesystemd.Socket, want string, within time.Duration) string {
+	m, _ := sd.Expect(want, within)
+	return m
 }
 
 // syncBuffer is a goroutine-safe log sink.
@@ -123,22 +53,22 @@ func TestStateMessages(t *testing.T) {
 	n := New(nil)
 
 	n.Ready()
-	if m := sd.expect("READY=1", time.Second); m != "READY=1" {
+	if m := expect(sd, "READY=1", time.Second); m != "READY=1" {
 		t.Errorf("ready datagram = %q", m)
 	}
 	n.Reloading()
-	m := sd.expect("RELOADING=1", time.Second)
+	m := expect(sd, "RELOADING=1", time.Second)
 	if !strings.Contains(m, "\nMONOTONIC_USEC=") {
 		t.Errorf("reloading datagram %q lacks MONOTONIC_USEC", m)
 	}
 	n.ReloadDone()
-	sd.expect("READY=1", time.Second)
+	expect(sd, "READY=1", time.Second)
 	n.Status("planner: 3 due\nsecond line")
-	if m := sd.expect("STATUS=", time.Second); m != "STATUS=planner: 3 due second line" {
+	if m := expect(sd, "STATUS=", time.Second); m != "STATUS=planner: 3 due second line" {
 		t.Errorf("status datagram = %q", m)
 	}
 	n.Stopping()
-	if m := sd.expect("STOPPING=1", time.Second); m != "STOPPING=1" {
+	if m := expect(sd, "STOPPING=1", time.Second); m != "STOPPING=1" {
 		t.Errorf("stopping datagram = %q", m)
 	}
 }
@@ -169,29 +99,29 @@ func TestWatchdogFedOnlyWhileHealthy(t *testing.T) {
 	go func() { defer close(done); n.RunWatchdog(ctx, healthy) }()
 
 	n.Ready()
-	sd.expect("READY=1", time.Second)
+	expect(sd, "READY=1", time.Second)
 
 	// Healthy: fed every 100ms.
 	for range 3 {
-		sd.expect("WATCHDOG=1", time.Second)
+		expect(sd, "WATCHDOG=1", time.Second)
 	}
 
 	// Unhealthy: starved.
 	sick.Store(true)
 	time.Sleep(150 * time.Millisecond) // let a check already in flight finish
-	sd.drain()
+	sd.Drain()
 	before := pings.Load()
-	sd.none("WATCHDOG=1", 500*time.Millisecond)
+	sd.None("WATCHDOG=1", 500*time.Millisecond)
 	if pings.Load() <= before {
 		t.Error("health check not called while unhealthy")
 	}
 
 	// Healthy again: fed again.
 	sick.Store(false)
-	sd.expect("WATCHDOG=1", time.Second)
+	expect(sd, "WATCHDOG=1", time.Second)
 
 	n.Stopping()
-	sd.expect("STOPPING=1", time.Second)
+	expect(sd, "STOPPING=1", time.Second)
 	cancel()
 	select {
 	case <-done:
@@ -234,7 +164,7 @@ func TestWatchdogHungHealthCheckTimesOut(t *testing.T) {
 			t.Fatal("hung health check blocked later checks")
 		}
 	}
-	sd.none("WATCHDOG=1", 200*time.Millisecond)
+	sd.None("WATCHDOG=1", 200*time.Millisecond)
 }
 
 func TestNoOpWithoutSystemd(t *testing.T) {
@@ -270,7 +200,7 @@ func TestWatchdogOffOrForAnotherProcess(t *testing.T) {
 	t.Setenv("WATCHDOG_PID", "")
 	returnsAtOnce(t, n)
 
-	sd.none("WATCHDOG=1", 100*time.Millisecond)
+	sd.None("WATCHDOG=1", 100*time.Millisecond)
 }
 
 func returnsAtOnce(t *testing.T, n *Notifier) {
