@@ -64,7 +64,16 @@ func (f *File) sendEmail(m Message) (Result, error) {
 		return Result{}, err
 	}
 	name := filepath.Join(f.dir, fmt.Sprintf("%s-%d.eml", time.Now().UTC().Format("20060102T150405"), m.DeliveryID))
-	if err := msg.WriteToFile(name); err != nil {
+	// Written aside and renamed into place, so that whoever watches the
+	// outbox (an operator, a test reading the confirmation link) never
+	// reads half a message.
+	part := name + ".part"
+	if err := msg.WriteToFile(part); err != nil {
+		os.Remove(part)
+		return Result{}, Retryable("write", fmt.Errorf("file channel: %w", err))
+	}
+	if err := os.Rename(part, name); err != nil {
+		os.Remove(part)
 		return Result{}, Retryable("write", fmt.Errorf("file channel: %w", err))
 	}
 	f.log.Info("email written", "delivery", m.DeliveryID, "file", filepath.Base(name))
