@@ -137,10 +137,13 @@ func (r *Renderer) markdownHTML(md string) htmltemplate.HTML {
 	return htmltemplate.HTML(b.String())
 }
 
+// fallbackName is how a message greets someone who gave no name.
+const fallbackName = "there"
+
 // withDefaults fills what a message must never show blank.
 func (r *Renderer) withDefaults(v programs.Vars) programs.Vars {
 	if strings.TrimSpace(v.FirstName) == "" {
-		v.FirstName = "there"
+		v.FirstName = fallbackName
 	}
 	if v.Support == "" {
 		v.Support = r.cfg.Support

@@ -38,6 +38,9 @@ type Renderer struct {
 	// supportHTML is cfg.Support converted once: nearly every email carries
 	// it, and converting it per email was a fifth of an email's render time.
 	supportHTML htmltemplate.HTML
+	// layoutPrinted says the layouts only print the personal values (see
+	// onlyPrinted), so messages can be filled from skeletons.
+	layoutPrinted bool
 }
 
 // New parses the email layouts from fsys (email/layout.html, email/layout.txt).
@@ -60,6 +63,7 @@ func New(fsys fs.FS, cfg Config) (*Renderer, error) {
 		md:   goldmark.New(goldmark.WithExtensions(extension.Typographer)),
 	}
 	r.supportHTML = r.markdownHTML(cfg.Support)
+	r.layoutPrinted = htmlPrinted(h) && textPrinted(t)
 	return r, nil
 }
 
@@ -77,6 +81,7 @@ type content struct {
 	subject, preheader, sms, exercise *texttemplate.Template
 	bodyHTML                          *htmltemplate.Template
 	bodyText                          *texttemplate.Template
+	printed                           bool // personal values are only printed (onlyPrinted)
 }
 
 // actionRE finds template actions, kept out of goldmark's way.
@@ -143,6 +148,9 @@ func (r *Renderer) compileContent(src *programs.Content) (*content, error) {
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
+	// Looked at now, before the first Execute adds html/template's escapers.
+	cc.printed = htmlPrinted(cc.bodyHTML) && textPrinted(cc.subject) && textPrinted(cc.preheader) &&
+		textPrinted(cc.sms) && textPrinted(cc.exercise) && textPrinted(cc.bodyText)
 	return cc, nil
 }
 
@@ -152,6 +160,24 @@ func (c *Compiled) contentOf(step *programs.Step) (*content, error) {
 		return nil, fmt.Errorf("render: step %s: no content %q", step.Key, step.ContentRef)
 	}
 	return cc, nil
+}
+
+func htmlPrinted(t *htmltemplate.Template) bool {
+	for _, d := range t.Templates() {
+		if !onlyPrinted(d.Tree) {
+			return false
+		}
+	}
+	return true
+}
+
+func textPrinted(t *texttemplate.Template) bool {
+	for _, d := range t.Templates() {
+		if !onlyPrinted(d.Tree) {
+			return false
+		}
+	}
+	return true
 }
 
 func execText(t *texttemplate.Template, v any) (string, error) {

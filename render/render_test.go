@@ -10,7 +10,7 @@ import (
 	"github.com/rekindle/rekindle/templates"
 )
 
-func shipped(t *testing.T) (*Renderer, map[string]*programs.Program) {
+func shipped(t testing.TB) (*Renderer, map[string]*programs.Program) {
 	t.Helper()
 	r, err := New(templates.FS, Config{SMSBrand: "Rekindle", PostalAddress: "1 Example Street, Springfield",
 		Support: "- A counselling service near you\n- A helpline in your country", HelpContact: "help@example.org"})

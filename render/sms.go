@@ -17,25 +17,53 @@ func NeedsStopHint(n int) bool { return n%4 == 0 }
 
 // SMS renders step for SMS. n is how many SMS this person got before it.
 func (c *Compiled) SMS(step *programs.Step, v programs.Vars, n int) (string, error) {
+	return c.sms(step, v, NeedsStopHint(n))
+}
+
+func (c *Compiled) sms(step *programs.Step, v programs.Vars, stopHint bool) (string, error) {
 	cc, err := c.contentOf(step)
 	if err != nil {
 		return "", err
 	}
-	text, err := execText(cc.sms, c.r.withDefaults(v))
+	v = c.r.withDefaults(v)
+	text, err := execText(cc.sms, v)
 	if err != nil {
 		return "", fmt.Errorf("render: %s sms: %w", step.Key, err)
 	}
-	return c.r.DecorateSMS(text, NeedsStopHint(n)), nil
+	if stopHint {
+		// Whether the text already says how to opt out is judged without
+		// the person's values: a name such as Christopher says nothing
+		// about stopping, and everyone on a step gets the same decision.
+		neutral := v
+		neutral.FirstName, neutral.ManageURL, neutral.UnsubscribeURL = "", "", ""
+		plain, err := execText(cc.sms, neutral)
+		if err != nil {
+			return "", fmt.Errorf("render: %s sms: %w", step.Key, err)
+		}
+		stopHint = !mentionsStop(c.r.brand(plain))
+	}
+	return c.r.decorate(text, stopHint), nil
 }
 
 // DecorateSMS adds the brand prefix and, when asked, the STOP hint (unless
 // the text already says how to stop).
 func (r *Renderer) DecorateSMS(text string, stopHint bool) string {
+	return r.decorate(text, stopHint && !mentionsStop(r.brand(text)))
+}
+
+func (r *Renderer) brand(text string) string {
 	if r.cfg.SMSBrand != "" {
-		text = r.cfg.SMSBrand + ": " + text
+		return r.cfg.SMSBrand + ": " + text
 	}
-	if stopHint && !strings.Contains(strings.ToUpper(text), "STOP") {
+	return text
+}
+
+func (r *Renderer) decorate(text string, stopHint bool) string {
+	text = r.brand(text)
+	if stopHint {
 		text += " " + StopHint
 	}
 	return text
 }
+
+func mentionsStop(text string) bool { return strings.Contains(strings.ToUpper(text), "STOP") }
