@@ -39,13 +39,10 @@ func listUnsubscribe(t *testing.T, mailto string) (unsub, post string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var link string
-	h.a.store.DB.Get(&link, `SELECT unsubscribe_url FROM deliveries WHERE to_addr = 'max.mailto@example.org' ORDER BY id LIMIT 1`)
-	if !strings.HasPrefix(link, "https://rekindle.example.org/unsubscribe/") {
-		t.Fatalf("the welcome email's unsubscribe link is %q", link)
-	}
-	if got := m.Header.Get("List-Unsubscribe"); !strings.HasPrefix(got, "<"+link+">") {
-		t.Errorf("List-Unsubscribe %q does not start with the one-click link %q", got, link)
+	// The link is signed when the message is rendered, as it is sent.
+	const oneClick = "<https://rekindle.example.org/unsubscribe/s"
+	if got := m.Header.Get("List-Unsubscribe"); !strings.HasPrefix(got, oneClick) {
+		t.Errorf("List-Unsubscribe %q does not start with the one-click link %s...>", got, oneClick)
 	}
 	return m.Header.Get("List-Unsubscribe"), m.Header.Get("List-Unsubscribe-Post")
 }

@@ -196,14 +196,17 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (store.Ack, *store.Suppression) {
 	e := d.e
 	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
-	s, err := d.sender(worker)
 	var res channel.Result
-	if err == nil {
-		res, err = s.Send(ctx, channel.Message{
-			DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
-			Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
-			UnsubscribeURL: del.UnsubscribeURL, UnsubscribeMailto: e.Cfg.Mailto, ListID: e.Cfg.ListID,
-		})
+	m, err := e.message(ctx, del)
+	if err != nil {
+		// The stored program cannot make this message: sending it again
+		// would fail the same way.
+		err = channel.Permanent("render", err)
+	} else {
+		var s channel.Sender
+		if s, err = d.sender(worker); err == nil {
+			res, err = s.Send(ctx, m)
+		}
 	}
 	if err == nil {
 		ack.Status, ack.ProviderID = "sent", res.ProviderID

@@ -91,6 +91,7 @@ type Engine struct {
 	mu       sync.RWMutex
 	current  map[string]int64           // slug -> newest loaded version id
 	versions map[int64]*render.Compiled // version id -> compiled program
+	fastR    map[int64]*render.Fast     // version id -> its skeleton renderer
 	zones    map[string]*time.Location
 }
 
@@ -116,7 +117,7 @@ func New(st *store.Store, clk clock.Clock, log *slog.Logger, cfg Config, r *rend
 	cfg.defaults()
 	return &Engine{
 		Store: st, Clock: clk, Log: log, Cfg: cfg, Renderer: r, Links: links, Observer: nopObserver{},
-		current: map[string]int64{}, versions: map[int64]*render.Compiled{}, zones: map[string]*time.Location{},
+		current: map[string]int64{}, versions: map[int64]*render.Compiled{}, fastR: map[int64]*render.Fast{}, zones: map[string]*time.Location{},
 	}
 }
 

@@ -73,7 +73,7 @@ func channelsFor(s *programs.Step, row store.Enrollment) []string {
 }
 
 // plan advances w through every step due by now (at most MaxStepsPerPass),
-// appending rendered deliveries and check-ins to b. It returns the
+// appending deliveries and check-ins to b. It returns the
 // enrollment's next due time (nil when its track is finished) and whether it
 // completed.
 func (e *Engine) plan(w *work, now time.Time, b *store.PlanBatch) (next *time.Time, completed bool, err error) {
@@ -110,7 +110,7 @@ func (e *Engine) plan(w *work, now time.Time, b *store.PlanBatch) (next *time.Ti
 	return &now, false, nil
 }
 
-// planOccurrence renders one occurrence for each of the person's channels.
+// planOccurrence plans one occurrence for each of the person's channels.
 func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *store.PlanBatch) error {
 	s := occ.Step
 	if s.Phase != "" && !s.IsCron() && s.Day != nil {
@@ -123,14 +123,6 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 		return nil
 	}
 	day := w.st.ProgramDay(occ.Civil)
-	vars := programs.Vars{
-		FirstName:    w.row.FirstName,
-		ProgramTitle: w.prog.Title,
-		Day:          day,
-		Week:         (day-1)/7 + 1,
-		Phase:        w.prog.PhaseTitle(w.phase),
-		ManageURL:    e.Links.Manage(w.row.SubscriberID),
-	}
 	var token string
 	if s.Checkin != nil {
 		token = newToken()
@@ -145,24 +137,15 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 			EnrollmentID: w.row.ID, SubscriberID: w.row.SubscriberID, StepKey: occ.Key, Kind: s.Kind,
 			Phase: w.phase, Channel: ch, DueAt: occ.Due, NotBefore: notBefore,
 		}
-		v := vars
-		v.UnsubscribeURL = e.Links.Unsubscribe(w.row.SubscriberID, ch)
+		// The message is rendered when it is sent (Engine.message): the
+		// row keeps what it is rendered from.
+		d.ProgramVersionID, d.Day, d.FirstName, d.CheckinToken = w.row.ProgramVersionID, day, w.row.FirstName, token
 		switch ch {
 		case "email":
-			links := render.LinksFor(s.Checkin, func(value string) string { return e.Links.Checkin(token, value) })
-			m, err := w.comp.Email(s, v, links)
-			if err != nil {
-				return err
-			}
-			d.To, d.Subject, d.Preheader, d.Text, d.HTML = w.row.Email, m.Subject, m.Preheader, m.Text, m.HTML
-			d.UnsubscribeURL = v.UnsubscribeURL
+			d.To = w.row.Email
 		case "sms":
-			text, err := w.comp.SMS(s, v, w.sms)
-			if err != nil {
-				return err
-			}
+			d.To, d.StopHint = w.row.Phone, render.NeedsStopHint(w.sms)
 			w.sms++
-			d.To, d.Text = w.row.Phone, text
 		}
 		b.Deliveries = append(b.Deliveries, d)
 	}

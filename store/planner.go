@@ -65,14 +65,17 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 		step, kind, phase, ch, to := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		due, nb := make([]string, n), make([]string, n)
 		subj, pre, txt, html, unsub := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ver, day, name, tok, hint := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]bool, n)
 		for i, d := range b.Deliveries {
 			enr[i], sub[i], step[i], kind[i], phase[i], ch[i], to[i] = d.EnrollmentID, d.SubscriberID, d.StepKey, d.Kind, d.Phase, d.Channel, d.To
 			due[i], nb[i] = ts(d.DueAt), ts(d.NotBefore)
 			subj[i], pre[i], txt[i], html[i], unsub[i] = d.Subject, d.Preheader, d.Text, d.HTML, d.UnsubscribeURL
+			ver[i], day[i], name[i], tok[i], hint[i] = d.ProgramVersionID, int64(d.Day), d.FirstName, d.CheckinToken, d.StopHint
 		}
 		res, err := s.stmt(tx, "insert_deliveries").ExecContext(ctx, now, pq.Array(enr), pq.Array(sub), textArray(step),
 			textArray(kind), textArray(phase), textArray(ch), textArray(to), textArray(due), textArray(nb),
-			textArray(subj), textArray(pre), textArray(txt), textArray(html), textArray(unsub))
+			textArray(subj), textArray(pre), textArray(txt), textArray(html), textArray(unsub),
+			pq.Array(ver), pq.Array(day), textArray(name), textArray(tok), pq.Array(hint))
 		if err != nil {
 			return 0, fmt.Errorf("store: insert deliveries: %w", err)
 		}

@@ -67,7 +67,9 @@ type Enrollment struct {
 	SMSStatus   string `db:"sms_status"`
 }
 
-// NewDelivery is a rendered delivery the planner writes.
+// NewDelivery is a delivery the planner writes. A program step's message
+// carries what it is rendered from when it is sent (ProgramVersionID and
+// the fields after it); a confirmation carries its rendered bodies.
 type NewDelivery struct {
 	EnrollmentID   int64
 	SubscriberID   int64
@@ -83,6 +85,12 @@ type NewDelivery struct {
 	Text           string
 	HTML           string
 	UnsubscribeURL string
+
+	ProgramVersionID int64
+	Day              int
+	FirstName        string
+	CheckinToken     string
+	StopHint         bool
 }
 
 // NewCheckin is an open check-in the planner writes with its prompt.
@@ -115,6 +123,13 @@ type Delivery struct {
 	HTML           string    `db:"body_html"`
 	UnsubscribeURL string    `db:"unsubscribe_url"`
 	Timezone       string    `db:"timezone"`
+
+	// Set for a program step rendered when it is sent (see NewDelivery).
+	ProgramVersionID int64  `db:"program_version_id"`
+	Day              int    `db:"day"`
+	FirstName        string `db:"first_name"`
+	CheckinToken     string `db:"checkin_token"`
+	StopHint         bool   `db:"stop_hint"`
 }
 
 // Ack is the outcome of one send attempt.

@@ -138,11 +138,11 @@ WHERE subscriber_id = $1 AND status = 'queued';
 
 -- name: admin_erase_deliveries
 -- Rows stay (step, channel, status, attempts and times keep the counts);
--- the address, the rendered message (it greets the person by name) and the
--- provider's message id go.
+-- the address, the rendered message or the name it is rendered with, the
+-- check-in token and the provider's message id go.
 UPDATE deliveries d
 SET to_addr = '', subject = '', preheader = '', body_text = '', body_html = '', unsubscribe_url = '',
-    provider_id = NULL,
+    first_name = NULL, checkin_token = NULL, provider_id = NULL,
     error = replace(replace(d.error, $2::text, '[erased]'), $3::text, '[erased]'),
     updated_at = $4
 WHERE d.subscriber_id = $1

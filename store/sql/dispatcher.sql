@@ -33,7 +33,9 @@ FROM c
 WHERE d.id = c.id
 RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscriber_id, 0) AS subscriber_id,
           d.step_key, d.kind, d.phase, d.channel, d.to_addr, d.status, d.attempts, d.due_at, d.subject, d.preheader,
-          d.body_text, d.body_html, d.unsubscribe_url, c.timezone;
+          d.body_text, d.body_html, d.unsubscribe_url, c.timezone, coalesce(d.program_version_id, 0) AS program_version_id,
+          coalesce(d.day, 0) AS day, coalesce(d.first_name, '') AS first_name,
+          coalesce(d.checkin_token, '') AS checkin_token, d.stop_hint;
 
 -- name: ack_deliveries
 -- Fenced by attempts: a worker whose lease was rescued and re-claimed cannot

@@ -13,17 +13,23 @@ LIMIT $2
 FOR UPDATE OF e SKIP LOCKED;
 
 -- name: insert_deliveries
+-- A program step's row carries what it is rendered from when it is sent
+-- (program_version_id, day, first_name, checkin_token, stop_hint) and no
+-- bodies; a confirmation's carries its bodies and no version.
 INSERT INTO deliveries (enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr,
                         due_at, not_before, subject, preheader, body_text, body_html,
-                        unsubscribe_url, created_at, updated_at)
+                        unsubscribe_url, program_version_id, day, first_name, checkin_token,
+                        stop_hint, created_at, updated_at)
 SELECT u.enrollment_id, u.subscriber_id, u.step_key, u.kind, u.phase, u.channel, u.to_addr,
        u.due_at, u.not_before, u.subject, u.preheader, u.body_text, u.body_html,
-       u.unsubscribe_url, $1, $1
+       u.unsubscribe_url, nullif(u.program_version_id, 0), nullif(u.day, 0), nullif(u.first_name, ''),
+       nullif(u.checkin_token, ''), u.stop_hint, $1, $1
 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
             $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[],
-            $15::text[])
+            $15::text[], $16::bigint[], $17::int[], $18::text[], $19::text[], $20::boolean[])
      AS u(enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr, due_at, not_before,
-          subject, preheader, body_text, body_html, unsubscribe_url)
+          subject, preheader, body_text, body_html, unsubscribe_url, program_version_id, day,
+          first_name, checkin_token, stop_hint)
 ON CONFLICT (enrollment_id, step_key, channel) DO NOTHING;
 
 -- name: insert_checkins

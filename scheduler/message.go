@@ -1,0 +1,90 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rekindle/rekindle/channel"
+	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/render"
+	"github.com/rekindle/rekindle/store"
+)
+
+// message turns a claimed delivery into what the channel sends. A program
+// step is rendered here, from the values its row keeps, through the pinned
+// version's skeletons (render.Fast): the bodies never pass through the
+// database. A row that carries bodies (a confirmation, a test, a step
+// planned by an older release) goes out as written.
+func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Message, error) {
+	m := channel.Message{
+		DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
+		Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
+		UnsubscribeURL: del.UnsubscribeURL, UnsubscribeMailto: e.Cfg.Mailto, ListID: e.Cfg.ListID,
+	}
+	if del.ProgramVersionID == 0 {
+		return m, nil
+	}
+	f, err := e.fast(ctx, del.ProgramVersionID)
+	if err != nil {
+		return m, err
+	}
+	p := f.Compiled().Program
+	step := p.Step(contentKey(del.StepKey))
+	if step == nil {
+		return m, fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, contentKey(del.StepKey))
+	}
+	day := max(del.Day, 1)
+	v := programs.Vars{ProgramTitle: p.Title, Day: day, Week: (day-1)/7 + 1, Phase: p.PhaseTitle(del.Phase)}
+	who := render.Personal{
+		FirstName: del.FirstName, CheckinToken: del.CheckinToken,
+		ManageURL:      e.Links.Manage(del.SubscriberID),
+		UnsubscribeURL: e.Links.Unsubscribe(del.SubscriberID, del.Channel),
+	}
+	switch del.Channel {
+	case "email":
+		r, err := f.Email(step, v, who)
+		if err != nil {
+			return m, err
+		}
+		m.Subject, m.Preheader, m.Text, m.HTML, m.UnsubscribeURL = r.Subject, r.Preheader, r.Text, r.HTML, who.UnsubscribeURL
+	default:
+		text, err := f.SMS(step, v, who, del.StopHint)
+		if err != nil {
+			return m, err
+		}
+		m.Text = text
+	}
+	return m, nil
+}
+
+// contentKey is the program step a delivery's step key names: a repeating
+// step's occurrence is "key@date", an asked-again check-in "key#n".
+func contentKey(stepKey string) string {
+	if i := strings.IndexAny(stepKey, "@#"); i >= 0 {
+		return stepKey[:i]
+	}
+	return stepKey
+}
+
+// fast returns the skeleton renderer of a program version, made once.
+func (e *Engine) fast(ctx context.Context, id int64) (*render.Fast, error) {
+	e.mu.RLock()
+	f, ok := e.fastR[id]
+	e.mu.RUnlock()
+	if ok {
+		return f, nil
+	}
+	c, err := e.Version(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f, ok := e.fastR[id]; ok {
+		return f, nil
+	}
+	f = c.Fast(e.Links.Checkin)
+	e.fastR[id] = f
+	return f, nil
+}
