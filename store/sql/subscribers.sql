@@ -51,7 +51,11 @@ INSERT INTO events (subscriber_id, enrollment_id, kind, data, created_at)
 VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5);
 
 -- name: delete_subscriber
-DELETE FROM subscribers WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2);
+-- Deliveries have no foreign key to cascade through (migration 00006).
+WITH gone AS (
+    DELETE FROM subscribers WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2) RETURNING id
+)
+DELETE FROM deliveries WHERE subscriber_id IN (SELECT id FROM gone);
 
 -- name: delete_suppressions_of
 DELETE FROM suppressions WHERE (channel = 'email' AND address = $1) OR (channel = 'sms' AND address = $2);
