@@ -45,6 +45,8 @@ type Config struct {
 	UnsubMailto      string
 	EmailRate        float64
 	EmailWorkers     int
+	Planners         int
+	ClaimLoops       int
 	SMTPTimeout      time.Duration
 	TwilioAccountSID string
 	TwilioAuthToken  string
@@ -221,6 +223,10 @@ var Table = []Var{
 		set: dur(func(c *Config) *time.Duration { return &c.Pacing }, 0)},
 	{Name: "REKINDLE_LEASE", Default: "2m", Help: "how long a claimed delivery is held before another worker may take it over (a crashed instance's sends resume after this)",
 		set: dur(func(c *Config) *time.Duration { return &c.Lease }, time.Second)},
+	{Name: "REKINDLE_PLANNERS", Default: "2", Help: "planner loops per instance: one renders while another waits for the database",
+		set: integer(func(c *Config) *int { return &c.Planners }, 1, 16)},
+	{Name: "REKINDLE_CLAIM_LOOPS", Default: "2", Help: "claim loops per channel without a rate limit (a rate-limited channel has one)",
+		set: integer(func(c *Config) *int { return &c.ClaimLoops }, 1, 16)},
 	{Name: "REKINDLE_RETRY_BASE", Default: "30s", Help: "first retry delay after a temporary provider error, doubling up to 1h",
 		set: dur(func(c *Config) *time.Duration { return &c.RetryBase }, 100*time.Millisecond)},
 	{Name: "REKINDLE_SMTP_HOST", Default: "", Help: "SMTP server; empty uses the file channel for email",

@@ -11,9 +11,11 @@ import (
 	"github.com/rekindle/rekindle/store"
 )
 
-// Dispatcher sends the deliveries of one channel. Each worker owns one
-// Sender for as long as the dispatcher lives, so a provider connection is
-// reused across messages and batches.
+// Dispatcher sends the deliveries of one channel. Its workers share a pool
+// of at most workers Senders that lives as long as the dispatcher, so a
+// provider connection is reused across messages and batches. Several
+// DispatchOnce calls may run at once (see Loops): one claims while another
+// sends and records.
 type Dispatcher struct {
 	e       *Engine
 	ch      channel.Channel
@@ -21,8 +23,9 @@ type Dispatcher struct {
 	id      string
 	limit   int // most deliveries one claim takes (0: Cfg.ClaimBatch)
 
-	mu      sync.Mutex
-	senders []channel.Sender
+	mu   sync.Mutex
+	all  []channel.Sender    // every sender made, to close
+	free chan channel.Sender // idle senders
 }
 
 // NewDispatcher makes a dispatcher for ch with n workers. id names this
@@ -31,7 +34,7 @@ func (e *Engine) NewDispatcher(ch channel.Channel, workers int, id string) *Disp
 	if workers < 1 {
 		workers = 1
 	}
-	return &Dispatcher{e: e, ch: ch, workers: workers, id: id, senders: make([]channel.Sender, workers)}
+	return &Dispatcher{e: e, ch: ch, workers: workers, id: id, free: make(chan channel.Sender, workers)}
 }
 
 // LimitClaims caps how many deliveries one claim takes. A rate-limited
@@ -52,33 +55,57 @@ func (d *Dispatcher) ClaimSize() int {
 	return d.e.Cfg.ClaimBatch
 }
 
+// Loops is how many claim loops the service runs for this dispatcher. A
+// rate-limited channel gets one: a second batch claimed while the first is
+// sent would wait for the same rate and could outlive its lease.
+func (d *Dispatcher) Loops() int {
+	if d.limit > 0 {
+		return 1
+	}
+	return max(d.e.Cfg.ClaimLoops, 1)
+}
+
 // Channel is the channel this dispatcher sends on.
 func (d *Dispatcher) Channel() channel.Channel { return d.ch }
 
-// Close closes the workers' senders.
+// Close closes the senders. Call it when no DispatchOnce is running.
 func (d *Dispatcher) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, s := range d.senders {
-		if s != nil {
-			s.Close()
-			d.senders[i] = nil
-		}
+	for _, s := range d.all {
+		s.Close()
 	}
+	d.all = nil
+	d.free = make(chan channel.Sender, d.workers)
 	return nil
 }
 
-func (d *Dispatcher) sender(i int) (channel.Sender, error) {
+// acquire takes an idle sender, making one while fewer than workers exist,
+// or waits for one to be released.
+func (d *Dispatcher) acquire() (channel.Sender, error) {
+	select {
+	case s := <-d.free:
+		return s, nil
+	default:
+	}
+	d.mu.Lock()
+	if len(d.all) < d.workers {
+		s, err := d.ch.NewSender()
+		if err == nil {
+			d.all = append(d.all, s)
+		}
+		d.mu.Unlock()
+		return s, err
+	}
+	free := d.free
+	d.mu.Unlock()
+	return <-free, nil
+}
+
+func (d *Dispatcher) release(s channel.Sender) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.senders[i] == nil {
-		s, err := d.ch.NewSender()
-		if err != nil {
-			return nil, err
-		}
-		d.senders[i] = s
-	}
-	return d.senders[i], nil
+	d.free <- s // never blocks: at most workers senders exist
 }
 
 // DispatchOnce claims one batch, sends it with the workers and records the
@@ -117,16 +144,22 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	for w := 0; w < d.workers && w < len(batch); w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
+			var s channel.Sender // taken from the pool at the first message, given back at the end
+			defer func() {
+				if s != nil {
+					d.release(s)
+				}
+			}()
 			for i := range jobs {
 				if !gate.take(sendCtx, i) {
 					e.Observer.DeliveryResult(batch[i].Channel, "cancelled")
 					continue
 				}
-				rec.add(d.send(sendCtx, w, batch[i]))
+				rec.add(d.send(sendCtx, &s, batch[i]))
 			}
-		}(w)
+		}()
 	}
 feed:
 	for i, del := range batch {
@@ -191,9 +224,10 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 	}
 }
 
-// send hands one delivery to the worker's sender and turns the outcome into
-// an ack (and a suppression for permanent failures).
-func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (store.Ack, *store.Suppression) {
+// send hands one delivery to the worker's sender (taking one from the pool
+// if it has none) and turns the outcome into an ack (and a suppression for
+// permanent failures).
+func (d *Dispatcher) send(ctx context.Context, s *channel.Sender, del store.Delivery) (store.Ack, *store.Suppression) {
 	e := d.e
 	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
 	var res channel.Result
@@ -203,9 +237,11 @@ func (d *Dispatcher) send(ctx context.Context, worker int, del store.Delivery) (
 		// would fail the same way.
 		err = channel.Permanent("render", err)
 	} else {
-		var s channel.Sender
-		if s, err = d.sender(worker); err == nil {
-			res, err = s.Send(ctx, m)
+		if *s == nil {
+			*s, err = d.acquire()
+		}
+		if err == nil {
+			res, err = (*s).Send(ctx, m)
 		}
 	}
 	if err == nil {

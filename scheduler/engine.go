@@ -25,6 +25,8 @@ type Config struct {
 	EmailQuiet  Quiet         // default none
 	PlanBatch   int           // enrollments per planner transaction (default 500)
 	ClaimBatch  int           // deliveries per dispatcher claim (default 1000)
+	Planners    int           // planner loops per process (default 2)
+	ClaimLoops  int           // claim loops per unlimited channel (default 2)
 	Lease       time.Duration // how long a claim is held before the rescuer takes it back (default 2m)
 	MaxAttempts int           // send attempts before a delivery fails (default 8)
 	RetryBase   time.Duration // first retry delay, doubling (default 30s)
@@ -47,6 +49,12 @@ func (c *Config) defaults() {
 	}
 	if c.ClaimBatch == 0 {
 		c.ClaimBatch = 1000
+	}
+	if c.Planners == 0 {
+		c.Planners = 2
+	}
+	if c.ClaimLoops == 0 {
+		c.ClaimLoops = 2
 	}
 	if c.Lease == 0 {
 		c.Lease = 2 * time.Minute

@@ -11,8 +11,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Service runs the engine's loops: one planner, one dispatcher per channel,
-// and the periodic jobs (rescuer, pause expiry, and any added with AddJob).
+// Service runs the engine's loops: Cfg.Planners planners, each channel's
+// claim loops (Dispatcher.Loops), and the periodic jobs (rescuer, pause
+// expiry, and any added with AddJob).
 type Service struct {
 	e           *Engine
 	tick        time.Duration
@@ -67,31 +68,37 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.cron.Start()
 
-	s.kick = make([]chan struct{}, len(s.dispatchers))
-	for i := range s.dispatchers {
-		s.kick[i] = make(chan struct{}, 1)
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.loop(ctx, "planner", nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
-			n, planned, err := s.e.PlanOnce(ctx)
-			if planned > 0 {
-				s.Kick()
-			}
-			return n >= s.e.Cfg.PlanBatch, err
-		})
-	}()
-	for i, d := range s.dispatchers {
-		i, d := i, d
+	// Two planners (and two claim loops per channel) keep both sides busy:
+	// while one waits for PostgreSQL, the other renders or sends. They
+	// share nothing but the database, which hands each a different batch
+	// (SKIP LOCKED), as it does to several instances.
+	for p := 0; p < max(s.e.Cfg.Planners, 1); p++ {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), s.kick[i], s.jittered, func(ctx context.Context) (bool, error) {
-				n, err := d.DispatchOnce(ctx)
-				return n >= d.ClaimSize(), err
+			s.loop(ctx, "planner", nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
+				n, planned, err := s.e.PlanOnce(ctx)
+				if planned > 0 {
+					s.Kick()
+				}
+				return n >= s.e.Cfg.PlanBatch, err
 			})
 		}()
+	}
+	s.kick = nil
+	for _, d := range s.dispatchers {
+		for range d.Loops() {
+			kick := make(chan struct{}, 1)
+			s.kick = append(s.kick, kick)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), kick, s.jittered, func(ctx context.Context) (bool, error) {
+					n, err := d.DispatchOnce(ctx)
+					return n >= d.ClaimSize(), err
+				})
+			}()
+		}
 	}
 	return nil
 }
