@@ -312,20 +312,30 @@ func (r *runner) planStage(ctx context.Context, run *Rep) error {
 	return nil
 }
 
-// dispatchStage sends everything queued, as the dispatcher loop does while
-// claims come back full.
+// dispatchStage sends everything queued, as the service's claim loops do
+// while claims come back full.
 func (r *runner) dispatchStage(ctx context.Context, run *Rep) error {
 	d := r.eng.NewDispatcher(r.rec.sink(), r.opt.Workers, "bench")
 	defer d.Close()
 	m := r.begin(r.lay.due)
-	for {
-		n, err := d.DispatchOnce(ctx)
-		if err != nil {
-			return err
-		}
-		if n < d.ClaimSize() {
-			break
-		}
+	errs := make(chan error, d.Loops())
+	for range d.Loops() {
+		go func() {
+			for {
+				n, err := d.DispatchOnce(ctx)
+				if err != nil || n < d.ClaimSize() {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+	for range d.Loops() {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
+		return err
 	}
 	elapsed := r.end(m, run)
 	if got := m.stage.count.Load(); got != int64(r.lay.due) {
