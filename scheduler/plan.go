@@ -129,7 +129,7 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 	}
 	var opened time.Time
 	for _, ch := range chans {
-		notBefore := e.sendTime(w, s, ch, occ.Due)
+		notBefore := e.sendTime(w, s, ch, occ.Due, now)
 		if opened.IsZero() || notBefore.Before(opened) {
 			opened = notBefore
 		}
@@ -162,11 +162,17 @@ func (e *Engine) planOccurrence(w *work, occ *Occurrence, now time.Time, b *stor
 	return nil
 }
 
-// sendTime is when an occurrence due at due may go on ch: lessons keep the
-// pacing interval after the last lesson on that channel, and quiet hours
-// defer the rest. It records the lesson for the next one's pacing.
-func (e *Engine) sendTime(w *work, s *programs.Step, ch string, due time.Time) time.Time {
+// sendTime is when an occurrence due at due may go on ch, planned at now:
+// lessons keep the pacing interval after the last lesson on that channel,
+// and quiet hours defer the rest. A step planned late (the planner was
+// down) goes no earlier than now, so quiet hours hold for it too: an SMS due
+// at 09:00 and planned at 22:00 waits for the morning. It records the
+// lesson for the next one's pacing.
+func (e *Engine) sendTime(w *work, s *programs.Step, ch string, due, now time.Time) time.Time {
 	at := due
+	if now.After(at) {
+		at = now
+	}
 	lesson := s.Kind == programs.KindLesson
 	if last, ok := w.last[ch]; lesson && ok && at.Before(last.Add(e.pacingFor(w.prog))) {
 		at = last.Add(e.pacingFor(w.prog))

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -118,5 +119,36 @@ func TestQuietHoursSMSWaitsEmailDoesNot(t *testing.T) {
 	}
 	if want := utc("2026-06-11T06:00:00Z"); !sms.NotBefore.Equal(want) {
 		t.Errorf("SMS goes at %s, want 08:00 local next morning (%s)", sms.NotBefore.UTC(), want)
+	}
+}
+
+// A step planned late (the planner was down at 09:00 and is back at 22:00)
+// still keeps quiet hours: its SMS waits for 08:00 next morning instead of
+// going out at once in the night; its email, with no quiet hours, goes now.
+func TestLatePlannedSMSWaitsForQuietHoursToEnd(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-10T20:00:00Z")) // 22:00 in Berlin
+	e := newEngine(t, clk)
+	id := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "late@example.org", Phone: "+4915112345679", Timezone: "Europe/Berlin", Start: utc("2026-06-10T05:00:00Z")})
+	if _, _, err := e.PlanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var sms, email *row
+	for _, d := range deliveries(t, e, id) {
+		d := d
+		if d.Step == "welcome" && d.Channel == "sms" {
+			sms = &d
+		}
+		if d.Step == "welcome" && d.Channel == "email" {
+			email = &d
+		}
+	}
+	if sms == nil || email == nil {
+		t.Fatal("the 08:00 welcome was not planned on both channels")
+	}
+	if want := utc("2026-06-11T06:00:00Z"); !sms.NotBefore.Equal(want) {
+		t.Errorf("the late welcome SMS goes at %s, want 08:00 local next morning (%s)", sms.NotBefore.UTC(), want)
+	}
+	if want := clk.Now(); !email.NotBefore.Equal(want) {
+		t.Errorf("the late welcome email goes at %s, want now (%s)", email.NotBefore.UTC(), want)
 	}
 }

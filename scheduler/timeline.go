@@ -42,7 +42,7 @@ func (e *Engine) Timeline(p *programs.Program, loc *time.Location, startDate tim
 			break
 		}
 		for _, ch := range channelsFor(occ.Step, row) {
-			at := e.sendTime(w, occ.Step, ch, occ.Due)
+			at := e.sendTime(w, occ.Step, ch, occ.Due, occ.Due) // the timeline plans each step on time
 			phase := occ.Step.Phase
 			out = append(out, TimelineEntry{Step: occ.Key, Phase: phase, Channel: ch, Kind: occ.Step.Kind, Local: at.In(loc), UTC: at.UTC()})
 		}
