@@ -138,6 +138,25 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
+	return len(batch), d.sendBatch(ctx, batch, now, start)
+}
+
+// SendClaimed sends deliveries this process claimed elsewhere (the planner
+// writes the messages due at once already claimed, see handoff), as
+// DispatchOnce sends a batch it claimed: at claimedAt by the engine's clock,
+// since by the real one.
+func (d *Dispatcher) SendClaimed(ctx context.Context, batch []store.Delivery, claimedAt, since time.Time) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return d.sendBatch(ctx, batch, claimedAt, since)
+}
+
+// sendBatch sends a claimed batch with the workers and records the outcomes
+// (see DispatchOnce).
+func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now, start time.Time) error {
+	e := d.e
+	sendCtx := context.WithoutCancel(ctx)
 	gate := d.newOptOutGate(batch, start)
 	rec := d.newRecorder(sendCtx, now, len(batch))
 	jobs := make(chan int)
@@ -187,10 +206,10 @@ feed:
 	}
 	if err := rec.close(); err != nil {
 		// The leases run out and the rescuer re-queues these rows: at-least-once.
-		return len(batch), fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
+		return fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
 	}
 	e.Observer.ObserveDispatcherBatch(string(d.ch.Kind()), time.Since(start))
-	return len(batch), nil
+	return nil
 }
 
 // record writes a batch's outcomes. When the database does not answer it

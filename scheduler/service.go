@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/rekindle/rekindle/store"
 )
 
 // Service runs the engine's loops: Cfg.Planners planners, each channel's
@@ -72,15 +74,18 @@ func (s *Service) Start(ctx context.Context) error {
 	// while one waits for PostgreSQL, the other renders or sends. They
 	// share nothing but the database, which hands each a different batch
 	// (SKIP LOCKED), as it does to several instances.
+	h, inboxes := s.handoffs(ctx)
 	for p := 0; p < max(s.e.Cfg.Planners, 1); p++ {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.loop(ctx, "planner", nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
-				n, planned, err := s.e.PlanOnce(ctx)
-				if planned > 0 {
+				start, at := time.Now(), s.e.Clock.Now()
+				n, planned, handed, err := s.e.planOnce(ctx, h)
+				if planned > len(handed) {
 					s.Kick()
 				}
+				s.handOver(ctx, inboxes, handed, at, start)
 				return n >= s.e.Cfg.PlanBatch, err
 			})
 		}()
@@ -101,6 +106,89 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// handedBatch is what a planner pass wrote claimed for one channel.
+type handedBatch struct {
+	rows      []store.Delivery
+	claimedAt time.Time // the engine's clock
+	since     time.Time // the real clock
+}
+
+// handoffs picks, for each channel, the dispatcher that sends what the
+// planner writes already claimed: one without a rate limit (a limited one
+// takes only what it can send within its lease, by claiming it). Each has
+// an inbox the planners hand batches to, read by a loop of its own.
+func (s *Service) handoffs(ctx context.Context) (*handoff, map[string]chan handedBatch) {
+	h := &handoff{channels: map[string]bool{}, lease: s.e.Cfg.Lease}
+	inboxes := map[string]chan handedBatch{}
+	for _, d := range s.dispatchers {
+		kind := string(d.Channel().Kind())
+		if d.limit > 0 || h.channels[kind] {
+			continue
+		}
+		h.channels[kind], h.worker = true, d.id
+		// Unbuffered: a batch changes hands only while this loop is ready
+		// for it, so none is left behind in a buffer at shutdown.
+		in := make(chan handedBatch)
+		inboxes[kind] = in
+		for range d.Loops() {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case b := <-in:
+						if err := d.SendClaimed(ctx, b.rows, b.claimedAt, b.since); err != nil {
+							s.e.Log.Error("dispatcher "+kind+" failed", "err", err)
+						}
+					}
+				}
+			}()
+		}
+	}
+	if len(inboxes) == 0 {
+		return nil, nil
+	}
+	return h, inboxes
+}
+
+// handOver gives each channel's dispatcher its share of what a planner pass
+// wrote claimed, waiting while it sends the previous batch: that wait is
+// what keeps the planner from running ahead of the channel. What the
+// dispatcher does not take within a quarter of the lease (a slow provider),
+// or by shutdown, goes back to the queue for the claim loops, so no message
+// waits here long enough for its lease to run out.
+func (s *Service) handOver(ctx context.Context, inboxes map[string]chan handedBatch, handed []store.Delivery, claimedAt, since time.Time) {
+	if len(handed) == 0 {
+		return
+	}
+	by := map[string][]store.Delivery{}
+	for _, d := range handed {
+		by[d.Channel] = append(by[d.Channel], d)
+	}
+	wait, cancel := context.WithTimeout(ctx, s.e.Cfg.Lease/4)
+	defer cancel()
+	for ch, rows := range by {
+		select {
+		case inboxes[ch] <- handedBatch{rows, claimedAt, since}:
+			continue
+		case <-wait.Done():
+		}
+		var ids, attempts []int64
+		for _, d := range rows {
+			if d.Status == "sending" {
+				ids, attempts = append(ids, d.ID), append(attempts, int64(d.Attempts))
+			}
+		}
+		if _, err := s.e.Store.ReleaseClaimed(context.WithoutCancel(ctx), s.e.Clock.Now(), ids, attempts); err != nil {
+			// The rescuer gives them back when their lease ends.
+			s.e.Log.Warn("could not give back planned messages", "count", len(ids), "err", err)
+		}
+		s.Kick()
+	}
 }
 
 // Kick wakes the dispatchers (new deliveries were planned).

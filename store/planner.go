@@ -41,12 +41,26 @@ type PlanBatch struct {
 	Deliveries  []NewDelivery
 	Checkins    []NewCheckin
 	Enrollments []EnrollmentUpdate
+	// The claim a delivery marked Handoff is written with.
+	Lease  time.Duration
+	Worker string
+}
+
+// Planned is a delivery WritePlan wrote: status is "queued", or for one
+// marked Handoff, "sending" (claimed by the batch's worker, first attempt)
+// or "cancelled" (its address is suppressed).
+type Planned struct {
+	ID           int64  `db:"id"`
+	EnrollmentID int64  `db:"enrollment_id"`
+	StepKey      string `db:"step_key"`
+	Channel      string `db:"channel"`
+	Status       string `db:"status"`
 }
 
 // WritePlan writes a batch with one statement per table. Deliveries that
 // already exist (same enrollment, step and channel) are left alone: planning
-// is idempotent. It returns how many deliveries were new.
-func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b PlanBatch) (int64, error) {
+// is idempotent. It returns the deliveries that were new.
+func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b PlanBatch) ([]Planned, error) {
 	if n := len(b.Checkins); n > 0 {
 		enr, step, occ, prompt, tok := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		opened, closes := make([]string, n), make([]string, n)
@@ -56,30 +70,32 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 		}
 		if _, err := s.stmt(tx, "insert_checkins").ExecContext(ctx, now, pq.Array(enr), textArray(step), textArray(occ),
 			textArray(prompt), textArray(tok), textArray(opened), textArray(closes)); err != nil {
-			return 0, fmt.Errorf("store: insert checkins: %w", err)
+			return nil, fmt.Errorf("store: insert checkins: %w", err)
 		}
 	}
-	var inserted int64
+	var planned []Planned
 	if n := len(b.Deliveries); n > 0 {
 		enr, sub := make([]int64, n), make([]int64, n)
 		step, kind, phase, ch, to := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		due, nb := make([]string, n), make([]string, n)
 		subj, pre, txt, html, unsub := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ver, day, name, tok, hint := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]bool, n)
+		handoff := make([]bool, n)
 		for i, d := range b.Deliveries {
 			enr[i], sub[i], step[i], kind[i], phase[i], ch[i], to[i] = d.EnrollmentID, d.SubscriberID, d.StepKey, d.Kind, d.Phase, d.Channel, d.To
 			due[i], nb[i] = ts(d.DueAt), ts(d.NotBefore)
 			subj[i], pre[i], txt[i], html[i], unsub[i] = d.Subject, d.Preheader, d.Text, d.HTML, d.UnsubscribeURL
 			ver[i], day[i], name[i], tok[i], hint[i] = d.ProgramVersionID, int64(d.Day), d.FirstName, d.CheckinToken, d.StopHint
+			handoff[i] = d.Handoff
 		}
-		res, err := s.stmt(tx, "insert_deliveries").ExecContext(ctx, now, pq.Array(enr), pq.Array(sub), textArray(step),
+		planned = make([]Planned, 0, n)
+		if err := s.stmt(tx, "insert_deliveries").SelectContext(ctx, &planned, now, pq.Array(enr), pq.Array(sub), textArray(step),
 			textArray(kind), textArray(phase), textArray(ch), textArray(to), textArray(due), textArray(nb),
 			textArray(subj), textArray(pre), textArray(txt), textArray(html), textArray(unsub),
-			pq.Array(ver), pq.Array(day), textArray(name), textArray(tok), pq.Array(hint))
-		if err != nil {
-			return 0, fmt.Errorf("store: insert deliveries: %w", err)
+			pq.Array(ver), pq.Array(day), textArray(name), textArray(tok), pq.Array(hint),
+			b.Lease.Milliseconds(), b.Worker, pq.Array(handoff)); err != nil {
+			return nil, fmt.Errorf("store: insert deliveries: %w", err)
 		}
-		inserted, _ = res.RowsAffected()
 	}
 	if n := len(b.Enrollments); n > 0 {
 		id, cur := make([]int64, n), make([]int64, n)
@@ -96,10 +112,10 @@ func (s *Store) WritePlan(ctx context.Context, tx *sqlx.Tx, now time.Time, b Pla
 		if _, err := s.replanned(tx).ExecContext(ctx, s.text["update_planned_enrollments"], now, pq.Array(id), textArray(st), textArray(track),
 			pq.Array(origin), pq.Array(shift), pq.Array(cur), textArray(cron), textArray(last), textArray(ext),
 			pq.Array(sms), textArray(phase), pq.Array(next)); err != nil {
-			return 0, fmt.Errorf("store: update enrollments: %w", err)
+			return nil, fmt.Errorf("store: update enrollments: %w", err)
 		}
 	}
-	return inserted, nil
+	return planned, nil
 }
 
 // NextDue is the earliest next_due_at of an active enrollment; ok is false

@@ -91,6 +91,10 @@ type NewDelivery struct {
 	FirstName        string
 	CheckinToken     string
 	StopHint         bool
+
+	// Handoff writes the delivery already claimed, for this process to send
+	// without claiming it back (see PlanBatch).
+	Handoff bool
 }
 
 // NewCheckin is an open check-in the planner writes with its prompt.
