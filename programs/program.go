@@ -195,7 +195,8 @@ func (p *Program) index() {
 				s.minute, _ = parseClock(s.At)
 			}
 			if s.Cron != "" {
-				s.schedule, _ = ParseCron(s.Cron) // validated: it parses
+				sched, _ := ParseCron(s.Cron) // validated: it parses
+				s.schedule = memoize(sched)
 			}
 			p.steps[s.Key] = s
 		}
