@@ -47,6 +47,11 @@ func Resolve(civil time.Time, loc *time.Location) time.Time {
 		return end
 	}
 	// In an overlap Go may pick either occurrence; step back to the first.
+	// Only a clock change in the last three hours can make one: most times
+	// are far from any, and checking that is cheaper than stepping back.
+	if start, _ := t.ZoneBounds(); start.IsZero() || t.Sub(start) >= 3*time.Hour {
+		return t
+	}
 	for _, back := range []time.Duration{3 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute} {
 		if e := t.Add(-back); got(e).Equal(want) {
 			return e
