@@ -150,7 +150,7 @@ func (e *Engine) LoadPrograms(ctx context.Context, progs map[string]*programs.Pr
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for id, c := range compiled {
-		e.versions[id] = c
+		e.remember(id, c)
 	}
 	e.current = current
 	return nil
@@ -196,9 +196,18 @@ func (e *Engine) Version(ctx context.Context, id int64) (*render.Compiled, error
 		return nil, fmt.Errorf("program version %d: %w", id, err)
 	}
 	e.mu.Lock()
-	e.versions[id] = c
+	e.remember(id, c)
 	e.mu.Unlock()
 	return c, nil
+}
+
+// remember keeps a compiled version and its skeleton renderer; e.mu must be
+// held for writing.
+func (e *Engine) remember(id int64, c *render.Compiled) {
+	e.versions[id] = c
+	// Links is read when a check-in link is made, not now: the commands
+	// that only validate or preview programs have none.
+	e.fastR[id] = c.Fast(func(token, value string) string { return e.Links.Checkin(token, value) })
 }
 
 // Zone loads (and caches) an IANA time zone.

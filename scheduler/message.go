@@ -67,24 +67,12 @@ func contentKey(stepKey string) string {
 	return stepKey
 }
 
-// fast returns the skeleton renderer of a program version, made once.
+// fast returns the skeleton renderer of a program version (see Version).
 func (e *Engine) fast(ctx context.Context, id int64) (*render.Fast, error) {
-	e.mu.RLock()
-	f, ok := e.fastR[id]
-	e.mu.RUnlock()
-	if ok {
-		return f, nil
-	}
-	c, err := e.Version(ctx, id)
-	if err != nil {
+	if _, err := e.Version(ctx, id); err != nil {
 		return nil, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if f, ok := e.fastR[id]; ok {
-		return f, nil
-	}
-	f = c.Fast(e.Links.Checkin)
-	e.fastR[id] = f
-	return f, nil
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.fastR[id], nil
 }
