@@ -101,16 +101,7 @@ func TestQuietHoursSMSWaitsEmailDoesNot(t *testing.T) {
 	e := newEngine(t, clk)
 	id := mustEnroll(t, e, EnrollRequest{Program: "timing", Email: "q@example.org", Phone: "+4915112345678", Timezone: "Europe/Berlin"})
 	planUntil(t, e, clk, utc("2026-06-10T21:00:00Z"), 30*time.Minute)
-	var sms, email *row
-	for _, d := range deliveries(t, e, id) {
-		d := d
-		if d.Step == "late" && d.Channel == "sms" {
-			sms = &d
-		}
-		if d.Step == "late" && d.Channel == "email" {
-			email = &d
-		}
-	}
+	sms, email := stepOn(t, e, id, "late", "sms"), stepOn(t, e, id, "late", "email")
 	if sms == nil || email == nil {
 		t.Fatalf("the 22:00 step was not planned on both channels")
 	}
@@ -132,16 +123,7 @@ func TestLatePlannedSMSWaitsForQuietHoursToEnd(t *testing.T) {
 	if _, _, err := e.PlanOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var sms, email *row
-	for _, d := range deliveries(t, e, id) {
-		d := d
-		if d.Step == "welcome" && d.Channel == "sms" {
-			sms = &d
-		}
-		if d.Step == "welcome" && d.Channel == "email" {
-			email = &d
-		}
-	}
+	sms, email := stepOn(t, e, id, "welcome", "sms"), stepOn(t, e, id, "welcome", "email")
 	if sms == nil || email == nil {
 		t.Fatal("the 08:00 welcome was not planned on both channels")
 	}
@@ -151,4 +133,15 @@ func TestLatePlannedSMSWaitsForQuietHoursToEnd(t *testing.T) {
 	if want := clk.Now(); !email.NotBefore.Equal(want) {
 		t.Errorf("the late welcome email goes at %s, want now (%s)", email.NotBefore.UTC(), want)
 	}
+}
+
+// stepOn is an enrollment's delivery of step on ch, nil when there is none.
+func stepOn(t *testing.T, e *Engine, id int64, step, ch string) *row {
+	t.Helper()
+	for _, d := range deliveries(t, e, id) {
+		if d.Step == step && d.Channel == ch {
+			return &d
+		}
+	}
+	return nil
 }
