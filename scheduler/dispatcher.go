@@ -249,6 +249,11 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 func (d *Dispatcher) send(ctx context.Context, s *channel.Sender, del store.Delivery) (store.Ack, *store.Suppression) {
 	e := d.e
 	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
+	if at, ok := e.stillQuiet(ctx, del); ok {
+		ack.Status, ack.RetryAt, ack.Deferred = "queued", at, true
+		e.Log.Info("delivery waits for quiet hours to end", "delivery", del.ID, "channel", del.Channel, "at", at)
+		return ack, nil
+	}
 	var res channel.Result
 	m, err := e.message(ctx, del)
 	if err != nil {
@@ -293,6 +298,29 @@ func (d *Dispatcher) send(ctx context.Context, s *channel.Sender, del store.Deli
 	e.Observer.DeliveryResult(del.Channel, "retried")
 	e.Log.Info("delivery will be retried", "delivery", del.ID, "channel", del.Channel, "attempt", del.Attempts, "code", code, "at", ack.RetryAt)
 	return ack, nil
+}
+
+// stillQuiet reports whether a claimed message is in its channel's quiet
+// hours for the person now, and when they end. Messages are planned outside
+// them, but one that waited (the dispatchers were down when it was due, a
+// retry) must not go out at night because its time came while no one sent.
+func (e *Engine) stillQuiet(ctx context.Context, del store.Delivery) (time.Time, bool) {
+	q := e.Cfg.EmailQuiet
+	if del.Channel == "sms" {
+		q = e.Cfg.SMSQuiet
+	}
+	if del.ProgramVersionID != 0 {
+		if c, err := e.Version(ctx, del.ProgramVersionID); err == nil {
+			q = e.quietFor(c.Program, del.Channel)
+		}
+	}
+	loc, err := e.Zone(del.Timezone)
+	if err != nil {
+		return time.Time{}, false
+	}
+	now := e.Clock.Now()
+	at := q.Defer(now, loc)
+	return at, at.After(now)
 }
 
 // retryAt backs off exponentially with jitter and respects quiet hours.

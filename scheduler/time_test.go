@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rekindle/rekindle/channel"
 	"github.com/rekindle/rekindle/clock"
 )
 
@@ -144,4 +145,40 @@ func stepOn(t *testing.T, e *Engine, id int64, step, ch string) *row {
 		}
 	}
 	return nil
+}
+
+// An SMS whose time came while no dispatcher ran (an outage from 08:00 to
+// 22:30) is not sent at night when they are back: it goes back to the queue
+// for 08:00 next morning, its attempt not counted, and goes then.
+func TestClaimedSMSWaitsOutQuietHours(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-10T06:00:00Z")) // 08:00 in Berlin
+	e := newEngine(t, clk)
+	id := mustEnroll(t, e, EnrollRequest{Program: "basic", Phone: "+4915112345670", Timezone: "Europe/Berlin", Start: clk.Now()})
+	if _, _, err := e.PlanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(utc("2026-06-10T20:30:00Z")) // 22:30 in Berlin
+	ch := newCounting(channel.SMS)
+	d := e.NewDispatcher(ch, 1, "night")
+	if _, err := d.DispatchOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Status    string    `db:"status"`
+		Attempts  int       `db:"attempts"`
+		NotBefore time.Time `db:"not_before"`
+	}
+	if err := e.Store.DB.Get(&r, `SELECT status, attempts, not_before FROM deliveries WHERE enrollment_id = $1 AND step_key = 'welcome'`, id); err != nil {
+		t.Fatal(err)
+	}
+	if ch.total() != 0 || r.Status != "queued" || r.Attempts != 0 || !r.NotBefore.Equal(utc("2026-06-11T06:00:00Z")) {
+		t.Fatalf("at 22:30: %d sent, row %+v; want none sent and the welcome queued for 08:00 (06:00Z), no attempt counted", ch.total(), r)
+	}
+	clk.Set(utc("2026-06-11T06:00:00Z"))
+	if _, err := d.DispatchOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ch.total() != 1 {
+		t.Fatalf("at 08:00 next morning %d sent, want the welcome", ch.total())
+	}
 }

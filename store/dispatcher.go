@@ -36,15 +36,17 @@ func (s *Store) AckDeliveries(ctx context.Context, now time.Time, acks []Ack, su
 	n := len(acks)
 	id, att := make([]int64, n), make([]int64, n)
 	st, pid, code, msg, retry := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	deferred := make([]bool, n)
 	for i, a := range acks {
 		id[i], att[i], st[i], pid[i], code[i], msg[i] = a.ID, int64(a.Attempt), a.Status, a.ProviderID, a.Code, a.Err
+		deferred[i] = a.Deferred
 		if !a.RetryAt.IsZero() {
 			r := ts(a.RetryAt)
 			retry[i] = &r
 		}
 	}
 	res, err := s.replanned(tx).ExecContext(ctx, s.text["ack_deliveries"], now, pq.Array(id), pq.Array(att), pq.Array(st),
-		pq.Array(pid), pq.Array(code), pq.Array(msg), pq.Array(nullable(retry)))
+		pq.Array(pid), pq.Array(code), pq.Array(msg), pq.Array(nullable(retry)), pq.Array(deferred))
 	if err != nil {
 		return 0, fmt.Errorf("store: ack deliveries: %w", err)
 	}

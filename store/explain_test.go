@@ -94,7 +94,7 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 			pq.Array(texts("{}", 500)), pq.Array(nums(0, 500)), pq.Array(texts("healing", 500)), pq.Array(texts(ts, 500))}},
 		{"claim_deliveries", []any{now, "email", 1000, int64(120000), "explain"}},
 		{"ack_deliveries", []any{now, pq.Array(ids(100, 50, 1000)), pq.Array(nums(1, 1000)), pq.Array(texts("sent", 1000)),
-			pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(make([]*string, 1000))}},
+			pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(texts("", 1000)), pq.Array(make([]*string, 1000)), pq.Array(make([]bool, 1000))}},
 		{"cancel_queued_to", []any{now, pq.Array([]string{"email"}), pq.Array([]string{"p100@example.org"})}},
 		{"rescue_expired_leases", []any{now, 8}},
 		{"due_to_resume", []any{now.Add(72 * time.Hour)}},

@@ -145,6 +145,7 @@ type Ack struct {
 	Code       string
 	Err        string
 	RetryAt    time.Time // for status queued
+	Deferred   bool      // queued again for quiet hours, not attempted: the attempt is not counted
 }
 
 // Suppression stops all sends to one address on one channel.

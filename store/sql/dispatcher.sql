@@ -39,13 +39,16 @@ RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscr
 
 -- name: ack_deliveries
 -- Fenced by attempts: a worker whose lease was rescued and re-claimed cannot
--- overwrite the newer attempt's outcome.
+-- overwrite the newer attempt's outcome. A message put back for quiet hours
+-- (deferred) was not attempted: its attempt is not counted.
 UPDATE deliveries d
 SET status = u.status, provider_id = nullif(u.provider_id, ''), error_code = nullif(u.code, ''),
     error = nullif(u.err, ''), not_before = coalesce(u.retry_at, d.not_before), lease_until = NULL,
+    attempts = d.attempts - CASE WHEN u.deferred THEN 1 ELSE 0 END,
     sent_at = CASE WHEN u.status = 'sent' THEN $1 ELSE d.sent_at END, updated_at = $1
-FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-     AS u(id, attempt, status, provider_id, code, err, retry_at)
+FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+            $9::boolean[])
+     AS u(id, attempt, status, provider_id, code, err, retry_at, deferred)
 WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt;
 
 -- name: insert_suppressions
