@@ -308,11 +308,14 @@ func (e *Engine) stillQuiet(ctx context.Context, del store.Delivery) (time.Time,
 	q := e.Cfg.EmailQuiet
 	if del.Channel == "sms" {
 		q = e.Cfg.SMSQuiet
-	}
-	if del.ProgramVersionID != 0 {
-		if c, err := e.Version(ctx, del.ProgramVersionID); err == nil {
-			q = e.quietFor(c.Program, del.Channel)
+		if del.ProgramVersionID != 0 { // a program may set its own SMS quiet hours
+			if c, err := e.Version(ctx, del.ProgramVersionID); err == nil {
+				q = e.quietFor(c.Program, del.Channel)
+			}
 		}
+	}
+	if q.Start == q.End {
+		return time.Time{}, false
 	}
 	loc, err := e.Zone(del.Timezone)
 	if err != nil {
