@@ -234,10 +234,13 @@ var probe = Personal{
 
 // fillable reports whether a skeleton gives this person's message: the
 // templates may test whether a value is set (onlyPrinted), and in the
-// skeleton every value is; and the links must be urlSafe.
+// skeleton every value is; the links must be urlSafe; and the name must not
+// start or end with spaces, which a text that starts or ends with it loses
+// when the template's output is trimmed.
 func fillable(p Personal, checkin bool) bool {
 	return p.ManageURL != "" && p.UnsubscribeURL != "" && (!checkin || p.CheckinToken != "") &&
-		urlSafe(p.ManageURL) && urlSafe(p.UnsubscribeURL) && urlSafe(p.CheckinToken)
+		urlSafe(p.ManageURL) && urlSafe(p.UnsubscribeURL) && urlSafe(p.CheckinToken) &&
+		p.FirstName == strings.TrimSpace(p.FirstName)
 }
 
 // urlSafe reports whether a link holds only characters that html/template

@@ -20,6 +20,7 @@ var people = []Personal{
 	{FirstName: `Ada "Al" <Lovelace> & O'Neil+1`, ManageURL: "https://x.test/m?a=1&b=2", UnsubscribeURL: "https://x.test/u?x='y'", CheckinToken: "1234"},
 	{FirstName: "Zoë Ørsted 李", ManageURL: "https://x.test/manage/s9", UnsubscribeURL: "https://x.test/unsubscribe/s9", CheckinToken: "beef"},
 	{FirstName: "  ", ManageURL: "https://x.test/manage/s10", UnsubscribeURL: "https://x.test/unsubscribe/s10", CheckinToken: "cafe"},
+	{FirstName: " Sam\t", ManageURL: "https://x.test/manage/s11", UnsubscribeURL: "https://x.test/unsubscribe/s11", CheckinToken: "f00d"},
 }
 
 // Every shipped step, on each of its channels and on several program days,
@@ -145,6 +146,37 @@ func TestFastFallsBackWhenATemplateUsesAValue(t *testing.T) {
 				t.Fatal("no skeleton was refused, yet the template does more than print the name")
 			}
 		})
+	}
+}
+
+// A text that starts or ends with the name is trimmed with it by the
+// template's render: a name with spaces at its edges takes the full render,
+// so " Sam " ends an SMS as "Sam" there too.
+func TestNameWithSpacesAtItsEdgesMatchesTheTemplates(t *testing.T) {
+	r, progs := shipped(t)
+	p := *progs["rekindle"]
+	s := p.Tracks[0].Steps[0]
+	p.Content = map[string]*programs.Content{}
+	for k, c := range progs["rekindle"].Content {
+		cc := *c
+		if k == s.ContentRef {
+			cc.SMS = `Thinking of you, {{.FirstName}}`
+			cc.Subject = `{{.FirstName}}, a note for today`
+		}
+		p.Content[k] = &cc
+	}
+	comp, err := r.Compile(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := comp.Fast(checkinURL)
+	v := programs.Vars{ProgramTitle: p.Title, Day: 1, Week: 1, Phase: p.PhaseTitle(s.Phase)}
+	for _, name := range []string{" Sam ", "Sam\n", "\tSam"} {
+		who := people[0]
+		who.FirstName = name
+		for _, ch := range []string{"email", "sms"} {
+			compareFast(t, f, s, ch, v, who)
+		}
 	}
 }
 

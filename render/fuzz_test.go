@@ -10,7 +10,7 @@ import (
 // templates give: every character an escaper touches, invalid UTF-8, markers
 // of the skeleton's own form, and the empty name's fallback.
 func FuzzFastMatchesTemplates(f *testing.F) {
-	for _, s := range []string{"Sam", "", "  ", `<b>"O'Neil" & co+</b>`, "zRkSlot0Qz", "zRkSlot9Qz", "Chris\x00topher", "\xff\xfe", "李", "STOP"} {
+	for _, s := range []string{"Sam", "", "  ", `<b>"O'Neil" & co+</b>`, "zRkSlot0Qz", "zRkSlot9Qz", "Chris\x00topher", "\xff\xfe", "李", "STOP", " Sam ", "Sam\n"} {
 		f.Add(s, "0123456789abcdef", "s1.a.b")
 	}
 	r, progs := shipped(f)
