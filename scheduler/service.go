@@ -73,7 +73,23 @@ func (s *Service) Start(ctx context.Context) error {
 	// Two planners (and two claim loops per channel) keep both sides busy:
 	// while one waits for PostgreSQL, the other renders or sends. They
 	// share nothing but the database, which hands each a different batch
-	// (SKIP LOCKED), as it does to several instances.
+	// (SKIP LOCKED), as it does to several instances. The claim loops'
+	// kick channels exist before any planner can kick them.
+	s.kick = nil
+	for _, d := range s.dispatchers {
+		for range d.Loops() {
+			kick := make(chan struct{}, 1)
+			s.kick = append(s.kick, kick)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), kick, s.jittered, func(ctx context.Context) (bool, error) {
+					n, err := d.DispatchOnce(ctx)
+					return n >= d.ClaimSize(), err
+				})
+			}()
+		}
+	}
 	h, inboxes := s.handoffs(ctx)
 	for p := 0; p < max(s.e.Cfg.Planners, 1); p++ {
 		s.wg.Add(1)
@@ -89,21 +105,6 @@ func (s *Service) Start(ctx context.Context) error {
 				return n >= s.e.Cfg.PlanBatch, err
 			})
 		}()
-	}
-	s.kick = nil
-	for _, d := range s.dispatchers {
-		for range d.Loops() {
-			kick := make(chan struct{}, 1)
-			s.kick = append(s.kick, kick)
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), kick, s.jittered, func(ctx context.Context) (bool, error) {
-					n, err := d.DispatchOnce(ctx)
-					return n >= d.ClaimSize(), err
-				})
-			}()
-		}
 	}
 	return nil
 }
