@@ -79,23 +79,29 @@ func (r *recorder) loop() {
 	}
 }
 
-// optOutGate lets a worker start a claimed message, first re-checking
-// opt-outs for every message of the batch not started yet when the last
-// check (the claim itself, at first) is older than Cfg.Recheck. A batch
-// sent within Cfg.Recheck of its claim never asks the database again.
+// optOutGate lets a worker start a claimed message. It first re-checks, for
+// every message of the batch not started yet, opt-outs and whether the
+// person paused or left (store.CancelSuppressedClaimed) when the last check
+// (the claim itself, at first) is older than Cfg.Recheck; a batch sent
+// within Cfg.Recheck of its claim never asks the database again. And it
+// starts no message once three quarters of the batch's lease are gone (a
+// batch that waited for senders another batch held): the rescuer may hand
+// it to another worker when the lease ends, so it is given back instead.
 type optOutGate struct {
-	d     *Dispatcher
-	batch []store.Delivery
-	every time.Duration
+	d        *Dispatcher
+	batch    []store.Delivery
+	every    time.Duration
+	deadline time.Time // real time after which no message starts
 
-	mu        sync.Mutex
-	checked   time.Time
-	started   []bool
-	cancelled map[int64]bool
+	mu      sync.Mutex
+	checked time.Time
+	started []bool
+	stopped map[int64]bool // taken back by a re-check: not to be sent
 }
 
 func (d *Dispatcher) newOptOutGate(batch []store.Delivery, claimed time.Time) *optOutGate {
-	return &optOutGate{d: d, batch: batch, every: d.e.Cfg.Recheck, checked: claimed, started: make([]bool, len(batch))}
+	return &optOutGate{d: d, batch: batch, every: d.e.Cfg.Recheck, deadline: claimed.Add(d.e.Cfg.Lease * 3 / 4),
+		checked: claimed, started: make([]bool, len(batch))}
 }
 
 // recheckTimeout bounds one re-check of opt-outs.
@@ -107,10 +113,13 @@ const recheckTimeout = 250 * time.Millisecond
 func (g *optOutGate) take(ctx context.Context, i int) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if time.Now().After(g.deadline) {
+		return false // not started: release gives it back
+	}
 	if time.Since(g.checked) >= g.every {
 		g.recheck(ctx)
 	}
-	if g.cancelled[g.batch[i].ID] {
+	if g.stopped[g.batch[i].ID] {
 		return false
 	}
 	g.started[i] = true
@@ -122,7 +131,7 @@ func (g *optOutGate) recheck(ctx context.Context) {
 	var ids, attempts []int64
 	for j := range g.batch {
 		del := g.batch[j]
-		if g.started[j] || del.Status == "cancelled" || g.cancelled[del.ID] {
+		if g.started[j] || del.Status == "cancelled" || g.stopped[del.ID] {
 			continue
 		}
 		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
@@ -135,29 +144,32 @@ func (g *optOutGate) recheck(ctx context.Context) {
 	gone, err := e.Store.CancelSuppressedClaimed(cctx, e.Clock.Now(), ids, attempts)
 	g.checked = time.Now()
 	if err != nil {
-		e.Log.Warn("could not re-check opt-outs for a claimed batch", "channel", g.d.ch.Kind(), "err", err)
+		e.Log.Warn("could not re-check a claimed batch for opt-outs and pauses", "channel", g.d.ch.Kind(), "err", err)
 		return
 	}
-	if len(gone) > 0 && g.cancelled == nil {
-		g.cancelled = make(map[int64]bool, len(gone))
+	if len(gone) > 0 && g.stopped == nil {
+		g.stopped = make(map[int64]bool, len(gone))
 	}
-	for _, id := range gone {
-		g.cancelled[id] = true
+	for _, s := range gone {
+		g.stopped[s.ID] = true
+		if s.Status == "cancelled" {
+			e.Observer.DeliveryResult(string(g.d.ch.Kind()), "cancelled")
+		}
 	}
 	if len(gone) > 0 {
-		e.Log.Info("cancelled claimed messages to addresses that opted out since", "channel", g.d.ch.Kind(), "count", len(gone))
+		e.Log.Info("stopped claimed messages to people who opted out, paused or left since", "channel", g.d.ch.Kind(), "count", len(gone))
 	}
 }
 
 // release gives back the messages of the batch that were never started (a
-// shutdown stopped handing them out).
+// shutdown stopped handing them out, or the lease was too far gone).
 func (g *optOutGate) release(ctx context.Context) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	e := g.d.e
 	var ids, attempts []int64
 	for j, del := range g.batch {
-		if g.started[j] || del.Status == "cancelled" || g.cancelled[del.ID] {
+		if g.started[j] || del.Status == "cancelled" || g.stopped[del.ID] {
 			continue
 		}
 		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
@@ -165,10 +177,10 @@ func (g *optOutGate) release(ctx context.Context) {
 	n, err := e.Store.ReleaseClaimed(ctx, e.Clock.Now(), ids, attempts)
 	if err != nil {
 		// Their lease runs out and the rescuer re-queues them.
-		e.Log.Warn("could not give back unsent claimed messages at shutdown", "channel", g.d.ch.Kind(), "count", len(ids), "err", err)
+		e.Log.Warn("could not give back unsent claimed messages", "channel", g.d.ch.Kind(), "count", len(ids), "err", err)
 		return
 	}
 	if n > 0 {
-		e.Log.Info("gave back claimed messages not yet sent at shutdown", "channel", g.d.ch.Kind(), "count", n)
+		e.Log.Info("gave back claimed messages not yet sent", "channel", g.d.ch.Kind(), "count", n)
 	}
 }

@@ -166,17 +166,22 @@ func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now,
 		go func() {
 			defer wg.Done()
 			var s channel.Sender // taken from the pool at the first message, given back at the end
+			var serr error
 			defer func() {
 				if s != nil {
 					d.release(s)
 				}
 			}()
 			for i := range jobs {
+				// The sender first: waiting for one (another batch holds
+				// them all) comes before the gate's checks, not after.
+				if s == nil {
+					s, serr = d.acquire()
+				}
 				if !gate.take(sendCtx, i) {
-					e.Observer.DeliveryResult(batch[i].Channel, "cancelled")
 					continue
 				}
-				rec.add(d.send(sendCtx, &s, batch[i]))
+				rec.add(d.send(sendCtx, s, serr, batch[i]))
 			}
 		}()
 	}
@@ -201,9 +206,7 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	if ctx.Err() != nil {
-		gate.release(sendCtx)
-	}
+	gate.release(sendCtx) // what was not started: shutdown, or a lease too far gone
 	if err := rec.close(); err != nil {
 		// The leases run out and the rescuer re-queues these rows: at-least-once.
 		return fmt.Errorf("dispatcher %s: %w", d.ch.Kind(), err)
@@ -243,10 +246,10 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 	}
 }
 
-// send hands one delivery to the worker's sender (taking one from the pool
-// if it has none) and turns the outcome into an ack (and a suppression for
-// permanent failures).
-func (d *Dispatcher) send(ctx context.Context, s *channel.Sender, del store.Delivery) (store.Ack, *store.Suppression) {
+// send hands one delivery to the worker's sender (serr when the worker
+// could not get one) and turns the outcome into an ack (and a suppression
+// for permanent failures).
+func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del store.Delivery) (store.Ack, *store.Suppression) {
 	e := d.e
 	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
 	if at, ok := e.stillQuiet(ctx, del); ok {
@@ -256,17 +259,14 @@ func (d *Dispatcher) send(ctx context.Context, s *channel.Sender, del store.Deli
 	}
 	var res channel.Result
 	m, err := e.message(ctx, del)
-	if err != nil {
-		// The stored program cannot make this message: sending it again
-		// would fail the same way.
-		err = channel.Permanent("render", err)
-	} else {
-		if *s == nil {
-			*s, err = d.acquire()
-		}
-		if err == nil {
-			res, err = (*s).Send(ctx, m)
-		}
+	switch {
+	case err != nil:
+		// Classified by message: the database not answering is retried, a
+		// program that cannot make this message is not.
+	case serr != nil:
+		err = serr
+	default:
+		res, err = s.Send(ctx, m)
 	}
 	if err == nil {
 		ack.Status, ack.ProviderID = "sent", res.ProviderID

@@ -163,3 +163,74 @@ func TestServiceSendsHandedMessagesOnce(t *testing.T) {
 		t.Fatalf("%d deliveries are neither sent on their first attempt nor (for the opted-out address) cancelled", bad)
 	}
 }
+
+// A person who leaves, or pauses, while the messages planned for them wait
+// to be sent gets none of them: the re-check before sending cancels what
+// was planned for someone who left and queues again what was planned for
+// someone on a break, for when they come back.
+func TestHandedMessagesWaitingForAPersonWhoLeftOrPausedAreNotSent(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T10:00:00Z"))
+	e := newEngine(t, clk)
+	gone := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "gone@example.org", Timezone: "UTC", Start: clk.Now()})
+	away := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "away@example.org", Timezone: "UTC", Start: clk.Now()})
+	h := &handoff{channels: map[string]bool{"email": true}, lease: time.Minute, worker: "here"}
+	_, _, handed, err := e.planOnce(context.Background(), h)
+	if err != nil || len(handed) != 4 {
+		t.Fatalf("handed %d (%v), want both people's welcome and first lesson", len(handed), err)
+	}
+	if ok, err := e.Unenroll(context.Background(), gone, "test"); !ok || err != nil {
+		t.Fatalf("unenroll: %v %v", ok, err)
+	}
+	if ok, err := e.Pause(context.Background(), away, nil); !ok || err != nil {
+		t.Fatalf("pause: %v %v", ok, err)
+	}
+	ch := newCounting(channel.Email)
+	// The batch waited two seconds for the dispatcher: longer than Recheck.
+	if err := e.NewDispatcher(ch, 2, "here").SendClaimed(context.Background(), handed, clk.Now(), time.Now().Add(-2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ch.total() != 0 {
+		t.Fatalf("sent %d messages to people who left or paused", ch.total())
+	}
+	var rows []struct {
+		To       string `db:"to_addr"`
+		Status   string `db:"status"`
+		Attempts int    `db:"attempts"`
+		Error    string `db:"error"`
+	}
+	e.Store.DB.Select(&rows, `SELECT to_addr, status, attempts, coalesce(error, '') AS error FROM deliveries ORDER BY id`)
+	for _, r := range rows {
+		want := "cancelled/1/enrollment ended"
+		if r.To == "away@example.org" {
+			want = "queued/0/"
+		}
+		if got := fmt.Sprintf("%s/%d/%s", r.Status, r.Attempts, r.Error); got != want {
+			t.Errorf("%s: %s, want %s", r.To, got, want)
+		}
+	}
+}
+
+// A batch that waited so long for a sender (other batches held them all)
+// that three quarters of its lease are gone starts nothing: the rescuer
+// would hand its messages to another worker at the lease's end, and one
+// would go twice. They go back to the queue, their attempt not counted.
+func TestBatchPastMostOfItsLeaseIsGivenBack(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T10:00:00Z"))
+	e := newEngine(t, clk)
+	e.Cfg.Lease = 4 * time.Second
+	mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "late@example.org", Timezone: "UTC", Start: clk.Now()})
+	h := &handoff{channels: map[string]bool{"email": true}, lease: e.Cfg.Lease, worker: "here"}
+	_, _, handed, err := e.planOnce(context.Background(), h)
+	if err != nil || len(handed) != 2 {
+		t.Fatalf("handed %d (%v)", len(handed), err)
+	}
+	ch := newCounting(channel.Email)
+	if err := e.NewDispatcher(ch, 1, "here").SendClaimed(context.Background(), handed, clk.Now(), time.Now().Add(-3500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	e.Store.DB.Get(&queued, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND attempts = 0 AND lease_until IS NULL`)
+	if ch.total() != 0 || queued != 2 {
+		t.Fatalf("sent %d, %d queued again; want none sent and both given back", ch.total(), queued)
+	}
+}

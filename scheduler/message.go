@@ -15,7 +15,8 @@ import (
 // step is rendered here, from the values its row keeps, through the pinned
 // version's skeletons (render.Fast): the bodies never pass through the
 // database. A row that carries bodies (a confirmation, a test, a step
-// planned by an older release) goes out as written.
+// planned by an older release) goes out as written. Errors are classified
+// like a provider's (channel.Error).
 func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Message, error) {
 	m := channel.Message{
 		DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
@@ -27,12 +28,14 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 	}
 	f, err := e.fast(ctx, del.ProgramVersionID)
 	if err != nil {
-		return m, err
+		// Most likely the database did not answer while the version was
+		// loaded: try again later, like a provider that did not answer.
+		return m, channel.Retryable("render", fmt.Errorf("render: %w", err))
 	}
 	p := f.Compiled().Program
 	step := p.Step(contentKey(del.StepKey))
 	if step == nil {
-		return m, fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, contentKey(del.StepKey))
+		return m, channel.Permanent("render", fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, contentKey(del.StepKey)))
 	}
 	day := max(del.Day, 1)
 	v := programs.Vars{ProgramTitle: p.Title, Day: day, Week: (day-1)/7 + 1, Phase: p.PhaseTitle(del.Phase)}
@@ -45,13 +48,13 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 	case "email":
 		r, err := f.Email(step, v, who)
 		if err != nil {
-			return m, err
+			return m, channel.Permanent("render", err) // the same template fails the same way again
 		}
 		m.Subject, m.Preheader, m.Text, m.HTML, m.UnsubscribeURL = r.Subject, r.Preheader, r.Text, r.HTML, who.UnsubscribeURL
 	default:
 		text, err := f.SMS(step, v, who, del.StopHint)
 		if err != nil {
-			return m, err
+			return m, channel.Permanent("render", err)
 		}
 		m.Text = text
 	}

@@ -71,6 +71,13 @@ func nullable(in []*string) []sql.NullString {
 	return out
 }
 
+// Stopped is a claimed delivery the re-check took back: status "cancelled"
+// or "queued".
+type Stopped struct {
+	ID     int64  `db:"id"`
+	Status string `db:"status"`
+}
+
 // RescueExpired returns deliveries whose lease ran out to the queue (or
 // fails them after their last attempt) and returns their ids.
 func (s *Store) RescueExpired(ctx context.Context, now time.Time, maxAttempts int) ([]int64, error) {
@@ -81,16 +88,17 @@ func (s *Store) RescueExpired(ctx context.Context, now time.Time, maxAttempts in
 	return ids, nil
 }
 
-// CancelSuppressedClaimed cancels those of the given claimed deliveries
-// (id, attempt) whose address has been suppressed since they were claimed,
-// and returns their ids.
-func (s *Store) CancelSuppressedClaimed(ctx context.Context, now time.Time, ids []int64, attempts []int64) ([]int64, error) {
+// CancelSuppressedClaimed stops those of the given claimed deliveries (id,
+// attempt) that must no longer be sent: cancelled when their address has
+// been suppressed or their enrollment ended since they were claimed, queued
+// again when it was paused. It returns them with their new status.
+func (s *Store) CancelSuppressedClaimed(ctx context.Context, now time.Time, ids []int64, attempts []int64) ([]Stopped, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var out []int64
+	var out []Stopped
 	if err := sqlx.SelectContext(ctx, s.replanned(nil), &out, s.text["cancel_suppressed_claimed"], now, pq.Array(ids), pq.Array(attempts)); err != nil {
-		return nil, fmt.Errorf("store: re-check opt-outs: %w", err)
+		return nil, fmt.Errorf("store: re-check claimed deliveries: %w", err)
 	}
 	return out, nil
 }

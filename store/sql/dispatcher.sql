@@ -75,16 +75,38 @@ RETURNING id;
 
 -- name: cancel_suppressed_claimed
 -- A claimed batch that takes a while to send (a rate-limited channel, a slow
--- provider) re-checks opt-outs for the messages it has not started yet: an
--- opt-out recorded after the claim still wins. Fenced like the ack.
+-- provider, or messages the planner handed over that waited for the
+-- dispatcher) re-checks, for the messages it has not started yet, what the
+-- claim checks: an opt-out recorded since still wins (cancelled), a person
+-- who left the program since gets nothing more (cancelled), and a paused
+-- person's message waits for them again (queued, the attempt not counted).
+-- Fenced like the ack. Returns every message that must not be sent now,
+-- with its new status.
+WITH c AS (
+    SELECT d.id,
+           EXISTS (SELECT 1 FROM suppressions x
+                   WHERE x.channel = d.channel
+                     AND x.address IN (d.to_addr, erased_address(d.to_addr))) AS suppressed,
+           (SELECT e.status FROM enrollments e WHERE e.id = d.enrollment_id) AS enrollment
+    FROM deliveries d
+    JOIN unnest($2::bigint[], $3::int[]) AS u(id, attempt) ON d.id = u.id AND d.attempts = u.attempt
+    WHERE d.id = ANY($2::bigint[]) AND d.status = 'sending'
+), stop AS (
+    SELECT c.id, c.suppressed, c.enrollment FROM c
+    WHERE c.suppressed
+       OR c.enrollment = 'paused'
+       OR (c.enrollment IS NOT NULL AND c.enrollment NOT IN ('active', 'completed', 'pending'))
+)
 UPDATE deliveries d
-SET status = 'cancelled', error = 'address suppressed', lease_until = NULL, updated_at = $1
-FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
-WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt
-  AND EXISTS (SELECT 1 FROM suppressions x
-              WHERE x.channel = d.channel
-                AND x.address IN (d.to_addr, erased_address(d.to_addr)))
-RETURNING d.id;
+SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'queued' ELSE 'cancelled' END,
+    attempts = d.attempts - CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 1 ELSE 0 END,
+    error = CASE WHEN s.suppressed THEN 'address suppressed'
+                 WHEN s.enrollment = 'paused' THEN d.error
+                 ELSE 'enrollment ended' END,
+    lease_until = NULL, updated_at = $1
+FROM stop s
+WHERE d.id = s.id AND d.status = 'sending'
+RETURNING d.id, d.status;
 
 -- name: release_claimed
 -- A dispatcher that is shutting down gives back the claimed messages it has
