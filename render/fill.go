@@ -183,10 +183,11 @@ func (f *Fast) Email(step *programs.Step, v programs.Vars, p Personal) (Email, e
 	if err != nil {
 		return Email{}, err
 	}
+	p = f.c.r.withPersonal(p)
 	if k.slow || !fillable(p, step.Checkin != nil) {
-		return f.slowEmail(step, v, f.c.r.withPersonal(p))
+		return f.slowEmail(step, v, p)
 	}
-	s := k.fill(f.c.r.withPersonal(p))
+	s := k.fill(p)
 	return Email{Subject: s[0], Preheader: s[1], Text: s[2], HTML: s[3]}, nil
 }
 
@@ -196,10 +197,11 @@ func (f *Fast) SMS(step *programs.Step, v programs.Vars, p Personal, stopHint bo
 	if err != nil {
 		return "", err
 	}
+	p = f.c.r.withPersonal(p)
 	if k.slow || !fillable(p, false) {
-		return f.slowSMS(step, v, f.c.r.withPersonal(p), stopHint)
+		return f.slowSMS(step, v, p, stopHint)
 	}
-	return k.fill(f.c.r.withPersonal(p))[0], nil
+	return k.fill(p)[0], nil
 }
 
 func (f *Fast) skeleton(key skelKey, v programs.Vars) (*skeleton, error) {
