@@ -234,3 +234,24 @@ func TestBatchPastMostOfItsLeaseIsGivenBack(t *testing.T) {
 		t.Fatalf("sent %d, %d queued again; want none sent and both given back", ch.total(), queued)
 	}
 }
+
+// The demo's reset deletes a person with everything about them: their
+// deliveries too, though no foreign key cascades to them any more.
+func TestDeleteSubscriberTakesTheirDeliveries(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T10:00:00Z"))
+	e := newEngine(t, clk)
+	mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "reset@example.org", Phone: "+12025550188", Timezone: "UTC", Start: clk.Now()})
+	mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "stays@example.org", Timezone: "UTC", Start: clk.Now()})
+	if _, _, err := e.PlanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.DeleteSubscriber(context.Background(), "reset@example.org", "+12025550188"); err != nil {
+		t.Fatal(err)
+	}
+	var theirs, others int
+	e.Store.DB.Get(&theirs, `SELECT count(*) FROM deliveries WHERE to_addr IN ('reset@example.org', '+12025550188')`)
+	e.Store.DB.Get(&others, `SELECT count(*) FROM deliveries WHERE to_addr = 'stays@example.org'`)
+	if theirs != 0 || others == 0 {
+		t.Fatalf("after deleting one person: %d of their deliveries left, %d of the other's; want 0 and all", theirs, others)
+	}
+}

@@ -281,6 +281,9 @@ func (s *Store) CancelQueuedLessons(ctx context.Context, tx *sqlx.Tx, now time.T
 // reset; operators use erase, which keeps anonymous counts).
 func (s *Store) DeleteSubscriber(ctx context.Context, email, phone string) error {
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.stmt(tx, "lock_subscriber_enrollments").ExecContext(ctx, email, phone); err != nil {
+			return fmt.Errorf("store: delete subscriber: %w", err)
+		}
 		if _, err := s.stmt(tx, "delete_subscriber").ExecContext(ctx, email, phone); err != nil {
 			return fmt.Errorf("store: delete subscriber: %w", err)
 		}

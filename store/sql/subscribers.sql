@@ -50,6 +50,15 @@ ORDER BY id;
 INSERT INTO events (subscriber_id, enrollment_id, kind, data, created_at)
 VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5);
 
+-- name: lock_subscriber_enrollments
+-- Before delete_subscriber, in the same transaction: a planner batch that
+-- holds one of these enrollments commits its deliveries first, so the
+-- delete, a new statement, sees them.
+SELECT e.id FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id
+WHERE ($1 <> '' AND s.email = $1) OR ($2 <> '' AND s.phone = $2)
+ORDER BY e.id
+FOR UPDATE OF e;
+
 -- name: delete_subscriber
 -- Deliveries have no foreign key to cascade through (migration 00006).
 WITH gone AS (
