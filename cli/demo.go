@@ -221,18 +221,11 @@ type reporter struct {
 	branches  []string
 }
 
-func baseKey(step string) string {
-	if i := strings.IndexAny(step, "@#"); i >= 0 {
-		return step[:i]
-	}
-	return step
-}
-
 func (r *reporter) sent(m channel.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now().In(r.loc)
-	s := r.prog.Step(baseKey(m.Step))
+	s := r.prog.Step(scheduler.StepOf(m.Step))
 	phase := ""
 	if m.Phase != "" {
 		phase = r.prog.PhaseTitle(m.Phase)

@@ -33,9 +33,9 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 		return m, channel.Retryable("render", fmt.Errorf("render: %w", err))
 	}
 	p := f.Compiled().Program
-	step := p.Step(contentKey(del.StepKey))
+	step := p.Step(StepOf(del.StepKey))
 	if step == nil {
-		return m, channel.Permanent("render", fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, contentKey(del.StepKey)))
+		return m, channel.Permanent("render", fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, StepOf(del.StepKey)))
 	}
 	day := max(del.Day, 1)
 	v := programs.Vars{ProgramTitle: p.Title, Day: day, Week: (day-1)/7 + 1, Phase: p.PhaseTitle(del.Phase)}
@@ -61,9 +61,9 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 	return m, nil
 }
 
-// contentKey is the program step a delivery's step key names: a repeating
+// StepOf is the program step a delivery's step key names: a repeating
 // step's occurrence is "key@date", an asked-again check-in "key#n".
-func contentKey(stepKey string) string {
+func StepOf(stepKey string) string {
 	if i := strings.IndexAny(stepKey, "@#"); i >= 0 {
 		return stepKey[:i]
 	}
