@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
 
+	"github.com/rekindle/rekindle/internal/fuzzpad"
 	"github.com/rekindle/rekindle/programs"
 )
 
@@ -54,20 +54,6 @@ func fuzzPrograms(f *testing.F) ([]*programs.Program, []replyWord) {
 	return progs, words
 }
 
-// onlySpace keeps the whitespace runes of s (a fuzzed padding), or one space.
-func onlySpace(s string) string {
-	out := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return r
-		}
-		return -1
-	}, s)
-	if out == "" {
-		return " "
-	}
-	return out
-}
-
 // flipCase upper-cases the ASCII letters of s picked by the bits of mask.
 func flipCase(s string, mask uint64) string {
 	b := []byte(s)
@@ -95,7 +81,7 @@ func FuzzReplyParsing(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, text string, pick uint16, mask uint64, pad string) {
-		ws := onlySpace(pad)
+		ws := fuzzpad.Spaces(pad)
 		for _, p := range progs {
 			for _, tr := range p.Tracks {
 				for _, s := range tr.Steps {

@@ -12,13 +12,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/rekindle/rekindle/clock"
 	"github.com/rekindle/rekindle/internal/faketwilio"
+	"github.com/rekindle/rekindle/internal/fuzzpad"
 	"github.com/rekindle/rekindle/scheduler"
 )
 
@@ -51,20 +51,6 @@ func (fs *fuzzServer) count(tb testing.TB, q string, args ...any) int {
 	return n
 }
 
-// onlySpace keeps the whitespace runes of s (a fuzzed padding), or one space.
-func onlySpace(s string) string {
-	out := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return r
-		}
-		return -1
-	}, s)
-	if out == "" {
-		return " "
-	}
-	return out
-}
-
 // lowerSome lower-cases the letters of an upper-case keyword picked by mask.
 func lowerSome(s string, mask uint64) string {
 	b := []byte(s)
@@ -93,7 +79,7 @@ func FuzzReplyWord(f *testing.F) {
 	f.Add("hello", " Help ", uint8(0), uint64(0), " ")
 
 	f.Fuzz(func(t *testing.T, body, optOut string, pick uint8, mask uint64, pad string) {
-		ws := onlySpace(pad)
+		ws := fuzzpad.Spaces(pad)
 		w := replyWord(body, optOut)
 		if w != strings.ToUpper(w) {
 			t.Fatalf("%q read as %q: not upper case", body, w)
