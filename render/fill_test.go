@@ -115,22 +115,7 @@ func TestFastFallsBackWhenATemplateUsesAValue(t *testing.T) {
 		"cut inside with":     func(c *programs.Content) { c.Preheader = `{{with .FirstName}}{{slice . 0 1}}{{end}}.` },
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := *progs["rekindle"]
-			s := p.Tracks[0].Steps[0]
-			p.Content = map[string]*programs.Content{}
-			for k, c := range progs["rekindle"].Content {
-				cc := *c
-				if k == s.ContentRef {
-					tweak(&cc)
-				}
-				p.Content[k] = &cc
-			}
-			comp, err := r.Compile(&p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := comp.Fast(checkinURL)
-			v := programs.Vars{ProgramTitle: p.Title, Day: 1, Week: 1, Phase: p.PhaseTitle(s.Phase)}
+			f, s, v := firstStepTweaked(t, r, progs["rekindle"], tweak)
 			for _, who := range append(people, Personal{FirstName: "Sam"}) {
 				for _, ch := range []string{"email", "sms"} {
 					compareFast(t, f, s, ch, v, who)
@@ -154,23 +139,10 @@ func TestFastFallsBackWhenATemplateUsesAValue(t *testing.T) {
 // so " Sam " ends an SMS as "Sam" there too.
 func TestNameWithSpacesAtItsEdgesMatchesTheTemplates(t *testing.T) {
 	r, progs := shipped(t)
-	p := *progs["rekindle"]
-	s := p.Tracks[0].Steps[0]
-	p.Content = map[string]*programs.Content{}
-	for k, c := range progs["rekindle"].Content {
-		cc := *c
-		if k == s.ContentRef {
-			cc.SMS = `Thinking of you, {{.FirstName}}`
-			cc.Subject = `{{.FirstName}}, a note for today`
-		}
-		p.Content[k] = &cc
-	}
-	comp, err := r.Compile(&p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := comp.Fast(checkinURL)
-	v := programs.Vars{ProgramTitle: p.Title, Day: 1, Week: 1, Phase: p.PhaseTitle(s.Phase)}
+	f, s, v := firstStepTweaked(t, r, progs["rekindle"], func(c *programs.Content) {
+		c.SMS = `Thinking of you, {{.FirstName}}`
+		c.Subject = `{{.FirstName}}, a note for today`
+	})
 	for _, name := range []string{" Sam ", "Sam\n", "\tSam"} {
 		who := people[0]
 		who.FirstName = name
@@ -231,4 +203,26 @@ func BenchmarkRenderEmail(b *testing.B) {
 			}
 		}
 	})
+}
+
+// firstStepTweaked compiles a copy of p whose first step's content is
+// changed by tweak, and returns its skeleton renderer, that step and the
+// values of its first day.
+func firstStepTweaked(t *testing.T, r *Renderer, orig *programs.Program, tweak func(*programs.Content)) (*Fast, *programs.Step, programs.Vars) {
+	t.Helper()
+	p := *orig
+	s := p.Tracks[0].Steps[0]
+	p.Content = map[string]*programs.Content{}
+	for k, c := range orig.Content {
+		cc := *c
+		if k == s.ContentRef {
+			tweak(&cc)
+		}
+		p.Content[k] = &cc
+	}
+	comp, err := r.Compile(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return comp.Fast(checkinURL), s, programs.Vars{ProgramTitle: p.Title, Day: 1, Week: 1, Phase: p.PhaseTitle(s.Phase)}
 }
