@@ -8,21 +8,28 @@ import (
 	"time"
 )
 
-// cpuTime is CPU consumed so far by this process and by the PostgreSQL
-// backends serving the bench database (found by their process titles, so
-// only when the server runs on this machine). CPU per message does not
-// depend on what else shares the machine, as throughput does.
+// cpuTime is CPU consumed over a stage by this process and by the
+// PostgreSQL backends serving the bench database (found by their process
+// titles, so only when the server runs on this machine). CPU per message
+// does not depend on what else shares the machine, as throughput does.
 type cpuTime struct {
 	self, backends time.Duration
 	backendsSeen   bool
+}
+
+// cpuSample is the CPU used so far by this process and by each backend of
+// the bench database, by pid.
+type cpuSample struct {
+	self     time.Duration
+	backends map[int]time.Duration
 }
 
 // clockTick is USER_HZ, the unit of /proc/*/stat times: 100 on every Linux
 // architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-func readCPU(database string) cpuTime {
-	var c cpuTime
+func readCPU(database string) cpuSample {
+	c := cpuSample{backends: map[int]time.Duration{}}
 	c.self, _ = procCPU("/proc/self/stat")
 	pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range pids {
@@ -33,12 +40,27 @@ func readCPU(database string) cpuTime {
 		if !servesDatabase(strings.Fields(strings.ReplaceAll(string(b), "\x00", " ")), database) {
 			continue
 		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
 		if d, err := procCPU(filepath.Join(filepath.Dir(p), "stat")); err == nil {
-			c.backends += d
-			c.backendsSeen = true
+			c.backends[pid] = d
 		}
 	}
 	return c
+}
+
+// since is the CPU used between an earlier sample and this one, counted per
+// backend: a connection that closed in between would otherwise take its
+// whole total out of the sum. What it used in between is lost (an
+// undercount, never a negative).
+func (c cpuSample) since(earlier cpuSample) cpuTime {
+	t := cpuTime{self: c.self - earlier.self, backendsSeen: len(c.backends) > 0}
+	for pid, d := range c.backends {
+		t.backends += d - earlier.backends[pid]
+	}
+	return t
 }
 
 // servesDatabase says whether a process title is a backend's for the
