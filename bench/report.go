@@ -17,6 +17,9 @@ type Rep struct {
 	SeedRowsPerSec float64 `json:"seed_rows_per_s"`
 	SeedSeconds    float64 `json:"seed_seconds"`
 
+	BarePerSec float64 `json:"bare_queue_jobs_per_s,omitempty"` // the yardstick (bare.go)
+	BareCPU    CPU     `json:"bare_queue_cpu_per_job"`
+
 	PlanStepsPerSec       float64 `json:"plan_steps_per_s,omitempty"`
 	PlanSeconds           float64 `json:"plan_seconds,omitempty"`
 	PlanTicks             int     `json:"plan_ticks,omitempty"`
@@ -50,8 +53,10 @@ type Report struct {
 	Server   store.BenchServer `json:"server"`
 	CPUs     int               `json:"cpus"`
 	Go       string            `json:"go"`
-	Median   Rep               `json:"median"`
-	Runs     []Rep             `json:"runs"`
+	// ClaimLoops is how many claim loops the dispatcher and the bare queue ran.
+	ClaimLoops int   `json:"claim_loops"`
+	Median     Rep   `json:"median"`
+	Runs       []Rep `json:"runs"`
 }
 
 func (r *Report) summarize() {
@@ -66,6 +71,7 @@ func (r *Report) summarize() {
 	m := &r.Median
 	m.SeedRowsPerSec = med(func(x *Rep) float64 { return x.SeedRowsPerSec })
 	m.SeedSeconds = med(func(x *Rep) float64 { return x.SeedSeconds })
+	m.BarePerSec = med(func(x *Rep) float64 { return x.BarePerSec })
 	m.PlanStepsPerSec = med(func(x *Rep) float64 { return x.PlanStepsPerSec })
 	m.PlanSeconds = med(func(x *Rep) float64 { return x.PlanSeconds })
 	m.PlanTicks = int(med(func(x *Rep) float64 { return float64(x.PlanTicks) }))
@@ -87,6 +93,7 @@ func (r *Report) summarize() {
 		return CPU{EngineMicros: med(func(x *Rep) float64 { return f(x).EngineMicros }),
 			PostgresMicros: med(func(x *Rep) float64 { return f(x).PostgresMicros })}
 	}
+	m.BareCPU = cpu(func(x *Rep) CPU { return x.BareCPU })
 	m.PlanCPU = cpu(func(x *Rep) CPU { return x.PlanCPU })
 	m.DispatchCPU = cpu(func(x *Rep) CPU { return x.DispatchCPU })
 	m.ServiceCPU = cpu(func(x *Rep) CPU { return x.ServiceCPU })
@@ -123,15 +130,24 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "  %-22s %14s%s\n", label, value, note)
 	}
 	row("seed", rate(m.SeedRowsPerSec, "rows/s"), fmt.Sprintf("(%d subscribers + %d enrollments, COPY, in %.1fs)", o.Enrollments, o.Enrollments, m.SeedSeconds))
+	share := func(v float64) string {
+		if m.BarePerSec <= 0 {
+			return ""
+		}
+		return fmt.Sprintf("(%.2f of the bare queue)", v/m.BarePerSec)
+	}
+	if m.BarePerSec > 0 {
+		row("bare queue", rate(m.BarePerSec, "jobs/s"), fmt.Sprintf("(yardstick: claim + ack only, batches of %d, %d loops)", o.ClaimBatch, r.ClaimLoops))
+	}
 	if m.PlanStepsPerSec > 0 {
 		row("plan", rate(m.PlanStepsPerSec, "steps/s"), fmt.Sprintf("(%.2fs; %d ticks, tick median %.1f ms, p99 %.1f ms)",
 			m.PlanSeconds, m.PlanTicks, m.PlanTickMedianMs, m.PlanTickP99Ms))
 	}
 	if m.DispatchPerSec > 0 {
-		row("dispatch", rate(m.DispatchPerSec, "msgs/s"), "")
+		row("dispatch", rate(m.DispatchPerSec, "msgs/s"), share(m.DispatchPerSec))
 	}
 	if m.EndToEndPerSec > 0 {
-		row("end-to-end", rate(m.EndToEndPerSec, "msgs/s"), fmt.Sprintf("(plan + render + dispatch, %.1fs)", m.EndToEndSeconds))
+		row("end-to-end", rate(m.EndToEndPerSec, "msgs/s"), fmt.Sprintf("(plan + render + dispatch, %.1fs) %s", m.EndToEndSeconds, share(m.EndToEndPerSec)))
 	}
 	if m.SustainedPerSec > 0 {
 		row("sustained", rate(m.SustainedPerSec, "msgs/s"), fmt.Sprintf("(asked %g/s for %s, tick %s)", o.Rate, o.Duration, o.Tick))
@@ -143,7 +159,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, c := range []struct {
 		label string
 		cpu   CPU
-	}{{"cpu per planned step", m.PlanCPU}, {"cpu per dispatched msg", m.DispatchCPU}, {"cpu per msg end-to-end", m.ServiceCPU}} {
+	}{{"cpu per bare-queue job", m.BareCPU}, {"cpu per planned step", m.PlanCPU}, {"cpu per dispatched msg", m.DispatchCPU}, {"cpu per msg end-to-end", m.ServiceCPU}} {
 		if c.cpu.EngineMicros > 0 {
 			row(c.label, fmt.Sprintf("%.0f µs", c.cpu.EngineMicros+c.cpu.PostgresMicros),
 				fmt.Sprintf("(engine %.0f µs + PostgreSQL backends %.0f µs)", c.cpu.EngineMicros, c.cpu.PostgresMicros))

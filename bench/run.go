@@ -153,7 +153,7 @@ func Run(ctx context.Context, opt Options, db *store.Bench, dsn string, newEngin
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep := &Report{Options: r.opt, Database: db.Name}
+	rep := &Report{Options: r.opt, Database: db.Name, ClaimLoops: max(r.eng.Cfg.ClaimLoops, 1)}
 	if rep.Server, err = db.Server(ctx); err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (r *runner) seed(ctx context.Context, run *Rep) error {
 // measure is one timed stage's counters.
 type measure struct {
 	start  time.Time
-	cpu0   cpuTime
+	cpu0   cpuSample
 	cpu    cpuTime // used during the stage
 	rssOK  bool
 	stage  *stage
@@ -230,7 +230,7 @@ func (r *runner) end(m *measure, run *Rep) time.Duration {
 	d := time.Since(m.start)
 	m.trips, m.commit = r.rt.total.Load(), r.rt.commits.Load()
 	c := readCPU(r.db.Name)
-	m.cpu = cpuTime{self: c.self - m.cpu0.self, backends: c.backends - m.cpu0.backends, backendsSeen: c.backendsSeen}
+	m.cpu = c.since(m.cpu0)
 	if peak, err := peakRSS(); err == nil {
 		run.PeakRSSMB = max(run.PeakRSSMB, float64(peak)/(1<<20))
 		run.PeakRSSIsStage = m.rssOK
@@ -258,6 +258,12 @@ func (r *runner) throughput(ctx context.Context, rep int, run *Rep) error {
 	r.say("rep %d/%d: seeding %d enrollments, %d due", rep, r.opt.Reps, r.lay.n, due)
 	if err := r.seed(ctx, run); err != nil {
 		return err
+	}
+	if !r.opt.PlanOnly {
+		r.say("rep %d/%d: the bare queue (yardstick)", rep, r.opt.Reps)
+		if err := r.bareStage(ctx, run); err != nil {
+			return err
+		}
 	}
 	r.say("rep %d/%d: planning", rep, r.opt.Reps)
 	if err := r.planStage(ctx, run); err != nil {

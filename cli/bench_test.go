@@ -18,7 +18,14 @@ type benchReport struct {
 		Due         int `json:"due"`
 	} `json:"options"`
 	Median struct {
-		Seed       float64 `json:"seed_rows_per_s"`
+		Seed    float64 `json:"seed_rows_per_s"`
+		Bare    float64 `json:"bare_queue_jobs_per_s"`
+		BareCPU struct {
+			Postgres float64 `json:"postgres_us"`
+		} `json:"bare_queue_cpu_per_job"`
+		EndToEndCPU struct {
+			Postgres float64 `json:"postgres_us"`
+		} `json:"service_cpu_per_msg"`
 		Plan       float64 `json:"plan_steps_per_s"`
 		Dispatch   float64 `json:"dispatch_msgs_per_s"`
 		EndToEnd   float64 `json:"end_to_end_msgs_per_s"`
@@ -71,11 +78,16 @@ func TestBenchMeasuresEveryStage(t *testing.T) {
 	if rep.Options.Enrollments != 700 || rep.Options.Due != 450 || len(rep.Runs) != 2 {
 		t.Fatalf("report is not of the run asked for: %+v, %d runs", rep.Options, len(rep.Runs))
 	}
-	for name, v := range map[string]float64{"seed": m.Seed, "plan": m.Plan, "dispatch": m.Dispatch, "end-to-end": m.EndToEnd,
+	for name, v := range map[string]float64{"seed": m.Seed, "bare queue": m.Bare, "plan": m.Plan, "dispatch": m.Dispatch, "end-to-end": m.EndToEnd,
 		"p50": m.P50, "p99": m.P99, "peak RSS": m.RSS, "round trips": m.RoundTrips} {
 		if v <= 0 {
 			t.Errorf("%s not measured: %v\n%s", name, v, out)
 		}
+	}
+	// Backend CPU is counted per connection: one that closes between two
+	// readings must not make another stage's share negative.
+	if m.BareCPU.Postgres < 0 || m.EndToEndCPU.Postgres < 0 {
+		t.Errorf("negative PostgreSQL CPU: bare queue %v µs, end to end %v µs", m.BareCPU.Postgres, m.EndToEndCPU.Postgres)
 	}
 	if !(m.P50 <= m.P99 && m.P99 <= m.Max) {
 		t.Errorf("latency quantiles out of order: p50 %v, p99 %v, max %v", m.P50, m.P99, m.Max)
@@ -89,7 +101,7 @@ func TestBenchMeasuresEveryStage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{"seed", "plan", "dispatch", "end-to-end", "due -> handed off", "peak RSS", "round trips"} {
+	for _, want := range []string{"seed", "bare queue", "of the bare queue", "plan", "dispatch", "end-to-end", "due -> handed off", "peak RSS", "round trips"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}

@@ -73,7 +73,8 @@ func OpenBench(ctx context.Context, dsn string) (*Bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := Connect(ctx, dsn, Options{MaxOpenConns: 2})
+	// Enough connections for the bare queue's loops (see BareQueue).
+	db, err := Connect(ctx, dsn, Options{MaxOpenConns: 8})
 	if err != nil {
 		return nil, err
 	}

@@ -40,3 +40,45 @@ SELECT (SELECT count(*) FROM enrollments WHERE status = 'active' AND next_due_at
 SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
        current_setting('synchronous_commit') AS synchronous_commit,
        current_setting('shared_buffers') AS shared_buffers, current_setting('autovacuum') AS autovacuum;
+
+-- name: bench_bare_reset
+-- The reference queue: the narrowest job table a general-purpose queue
+-- would use, with the index its claim reads. Logged, like every table the
+-- engine writes, so it pays the same commits and WAL.
+DROP TABLE IF EXISTS bench_bare_jobs;
+CREATE TABLE bench_bare_jobs (
+    id          bigint PRIMARY KEY,
+    state       text        NOT NULL,
+    run_at      timestamptz NOT NULL,
+    attempts    integer     NOT NULL DEFAULT 0,
+    lease_until timestamptz
+);
+
+-- name: bench_bare_seed
+INSERT INTO bench_bare_jobs (id, state, run_at)
+SELECT i, 'available', $1::timestamptz FROM generate_series(1, $2::bigint) AS i;
+
+-- name: bench_bare_index
+CREATE INDEX bench_bare_jobs_due ON bench_bare_jobs (run_at) WHERE state = 'available';
+
+-- name: bench_bare_analyze
+ANALYZE bench_bare_jobs;
+
+-- name: bench_bare_claim
+UPDATE bench_bare_jobs j
+SET state = 'running', attempts = j.attempts + 1, lease_until = $1::timestamptz + interval '1 minute'
+FROM (SELECT id FROM bench_bare_jobs
+      WHERE state = 'available' AND run_at <= $1
+      ORDER BY run_at
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED) c
+WHERE j.id = c.id
+RETURNING j.id;
+
+-- name: bench_bare_ack
+UPDATE bench_bare_jobs
+SET state = 'completed', lease_until = NULL
+WHERE id = ANY($1::bigint[]) AND state = 'running';
+
+-- name: bench_bare_done
+SELECT count(*) FROM bench_bare_jobs WHERE state = 'completed';
