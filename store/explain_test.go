@@ -47,6 +47,8 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		        CASE WHEN i % 1000 = 1 THEN $1::timestamptz + (i % 3 - 1) * interval '1 minute' END,
 		        repeat('A lesson body. ', 40), '2030-01-01', '2030-01-01'
 		 FROM generate_series(1, 50000) i`,
+		`INSERT INTO delivery_keys (enrollment_id, step_key, channel, subscriber_id, delivery_id)
+		 SELECT enrollment_id, step_key, channel, subscriber_id, id FROM deliveries`,
 		`INSERT INTO suppressions (channel, address, reason, source, created_at)
 		 SELECT 'email', 'p' || i || '@example.org', 'test', 'test', '2030-01-01' FROM generate_series(1, 500, 7) i`,
 		`ANALYZE`,
@@ -98,6 +100,14 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"cancel_queued_to", []any{now, pq.Array([]string{"email"}), pq.Array([]string{"p100@example.org"})}},
 		{"rescue_expired_leases", []any{now, 8}},
 		{"due_to_resume", []any{now.Add(72 * time.Hour)}},
+		// One person's or one enrollment's deliveries, found through
+		// delivery_keys (migration 00007).
+		{"shift_queued_deliveries", []any{int64(300), now, 2}},
+		{"cancel_queued_of_enrollment", []any{int64(300), now, "left"}},
+		{"enrollment_finished", []any{int64(300)}},
+		{"admin_lock_person_deliveries", []any{int64(300)}},
+		{"admin_person_delivery_counts", []any{int64(300)}},
+		{"admin_erase_cancel_queued", []any{int64(300), now}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,9 +139,9 @@ type planNode struct {
 	Plans    []planNode `json:"Plans"`
 }
 
-// seqScans lists the sequential scans of enrollments or deliveries in a plan.
+// seqScans lists the sequential scans of the big tables in a plan.
 func seqScans(n planNode, out []string) []string {
-	if n.NodeType == "Seq Scan" && (n.Relation == "enrollments" || n.Relation == "deliveries") {
+	if n.NodeType == "Seq Scan" && (n.Relation == "enrollments" || n.Relation == "deliveries" || n.Relation == "delivery_keys") {
 		out = append(out, fmt.Sprintf("%s (as %s)", n.Relation, n.Alias))
 	}
 	for _, c := range n.Plans {

@@ -24,7 +24,8 @@ FROM subscribers WHERE id = $1 FOR UPDATE;
 SELECT id FROM enrollments WHERE subscriber_id = $1 ORDER BY id FOR UPDATE;
 
 -- name: admin_lock_person_deliveries
-SELECT id FROM deliveries WHERE subscriber_id = $1 ORDER BY id FOR UPDATE;
+-- A person's deliveries are found through delivery_keys (migration 00007).
+SELECT id FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) ORDER BY id FOR UPDATE;
 
 -- name: admin_person_consents
 SELECT channel, action, source, created_at FROM consents WHERE subscriber_id = $1 ORDER BY created_at, id;
@@ -36,7 +37,7 @@ FROM enrollments e JOIN program_versions v ON v.id = e.program_version_id
 WHERE e.subscriber_id = $1 ORDER BY e.id;
 
 -- name: admin_person_delivery_counts
-SELECT channel, status, count(*) AS n FROM deliveries WHERE subscriber_id = $1
+SELECT channel, status, count(*) AS n FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
 GROUP BY channel, status ORDER BY channel, status;
 
 -- name: admin_person_next_send
@@ -44,7 +45,7 @@ GROUP BY channel, status ORDER BY channel, status;
 -- step of a running enrollment, whichever comes first.
 SELECT next_at, what FROM (
     SELECT not_before AS next_at, channel || ' ' || step_key AS what
-    FROM deliveries WHERE subscriber_id = $1 AND status = 'queued'
+    FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued'
     UNION ALL
     SELECT next_due_at, program || ' next step' FROM enrollments
     WHERE subscriber_id = $1 AND status = 'active' AND next_due_at IS NOT NULL
@@ -77,7 +78,7 @@ SELECT json_build_object(
         FROM enrollments e JOIN program_versions v ON v.id = e.program_version_id
         WHERE e.subscriber_id = $1) x),
     'deliveries', (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM deliveries d
-        WHERE d.subscriber_id = $1
+        WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
            OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
            OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text)),
     'checkins', (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM checkins c
@@ -101,13 +102,13 @@ SELECT json_build_object(
 SELECT
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1) AS enrollments,
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')) AS live_enrollments,
-    (SELECT count(*) FROM deliveries d WHERE d.subscriber_id = $1
+    (SELECT count(*) FROM deliveries d WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
         OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
         OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text)) AS deliveries,
-    (SELECT count(*) FROM deliveries WHERE subscriber_id = $1 AND status = 'queued') AS queued_deliveries,
+    (SELECT count(*) FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued') AS queued_deliveries,
     -- Every message in flight to the person, with or without a subscriber
     -- id (a send-test): its ack would write the address back.
-    (SELECT count(*) FROM deliveries d WHERE d.status = 'sending' AND (d.subscriber_id = $1
+    (SELECT count(*) FROM deliveries d WHERE d.status = 'sending' AND (d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
         OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
         OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text))) AS sending_deliveries,
     (SELECT count(*) FROM checkins WHERE enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS checkins,
@@ -134,7 +135,7 @@ WHERE subscriber_id = $1;
 
 -- name: admin_erase_cancel_queued
 UPDATE deliveries SET status = 'cancelled', error = 'subscriber erased', updated_at = $2
-WHERE subscriber_id = $1 AND status = 'queued';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued';
 
 -- name: admin_erase_deliveries
 -- Rows stay (step, channel, status, attempts and times keep the counts);
@@ -145,7 +146,7 @@ SET to_addr = '', subject = '', preheader = '', body_text = '', body_html = '', 
     first_name = NULL, checkin_token = NULL, provider_id = NULL,
     error = replace(replace(d.error, $2::text, '[erased]'), $3::text, '[erased]'),
     updated_at = $4
-WHERE d.subscriber_id = $1
+WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
    OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
    OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text);
 

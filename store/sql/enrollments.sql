@@ -22,9 +22,10 @@ SET status = 'active', paused_at = NULL, paused_until = NULL,
 WHERE id = $1 AND status = 'paused';
 
 -- name: shift_queued_deliveries
+-- An enrollment's deliveries are found through delivery_keys (migration 00007).
 UPDATE deliveries
 SET not_before = greatest(not_before + $3 * interval '1 day', $2), updated_at = $2
-WHERE enrollment_id = $1 AND status = 'queued';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued';
 
 -- name: unenroll
 UPDATE enrollments SET status = 'unenrolled', next_due_at = NULL, updated_at = $2
@@ -32,7 +33,7 @@ WHERE id = $1 AND status IN ('pending', 'active', 'paused');
 
 -- name: cancel_queued_of_enrollment
 UPDATE deliveries SET status = 'cancelled', error = $3, updated_at = $2
-WHERE enrollment_id = $1 AND status = 'queued';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued';
 
 -- name: due_to_resume
 SELECT id FROM enrollments WHERE status = 'paused' AND paused_until <= $1 LIMIT 100;
@@ -50,4 +51,4 @@ WHERE id = $1 AND status = 'pending';
 
 -- name: cancel_queued_lessons
 UPDATE deliveries SET status = 'cancelled', error = 'track switched', updated_at = $2
-WHERE enrollment_id = $1 AND status = 'queued' AND kind = 'lesson';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued' AND kind = 'lesson';

@@ -20,11 +20,27 @@ FOR UPDATE OF e SKIP LOCKED;
 -- it is written already claimed ('sending', leased to $22 for $21 ms, first
 -- attempt) and handed to the dispatcher in memory, which saves claiming it
 -- back; or 'cancelled' when its address is suppressed, as a claim would.
-INSERT INTO deliveries (enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr,
+-- One delivery per step, ever: the step's key goes into delivery_keys first
+-- (migration 00007), and a step whose key is there already is skipped.
+WITH u AS MATERIALIZED (
+    SELECT nextval('deliveries_id_seq') AS id, u.*
+    FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[],
+                $15::text[], $16::bigint[], $17::int[], $18::text[], $19::text[], $20::boolean[], $23::boolean[])
+         AS u(enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr, due_at, not_before,
+              subject, preheader, body_text, body_html, unsubscribe_url, program_version_id, day,
+              first_name, checkin_token, stop_hint, handoff)
+), k AS (
+    INSERT INTO delivery_keys (enrollment_id, step_key, channel, subscriber_id, delivery_id)
+    SELECT u.enrollment_id, u.step_key, u.channel, u.subscriber_id, u.id FROM u
+    ON CONFLICT ON CONSTRAINT delivery_keys_one_per_step DO NOTHING
+    RETURNING delivery_id
+)
+INSERT INTO deliveries (id, enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr,
                         due_at, not_before, subject, preheader, body_text, body_html,
                         unsubscribe_url, program_version_id, day, first_name, checkin_token,
                         stop_hint, status, attempts, lease_until, claimed_by, error, created_at, updated_at)
-SELECT u.enrollment_id, u.subscriber_id, u.step_key, u.kind, u.phase, u.channel, u.to_addr,
+SELECT u.id, u.enrollment_id, u.subscriber_id, u.step_key, u.kind, u.phase, u.channel, u.to_addr,
        u.due_at, u.not_before, u.subject, u.preheader, u.body_text, u.body_html,
        u.unsubscribe_url, nullif(u.program_version_id, 0), nullif(u.day, 0), nullif(u.first_name, ''),
        nullif(u.checkin_token, ''), u.stop_hint,
@@ -34,19 +50,14 @@ SELECT u.enrollment_id, u.subscriber_id, u.step_key, u.kind, u.phase, u.channel,
        CASE WHEN u.handoff AND NOT x.suppressed THEN $22::text END,
        CASE WHEN u.handoff AND x.suppressed THEN 'address suppressed' END,
        $1, $1
-FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[],
-            $15::text[], $16::bigint[], $17::int[], $18::text[], $19::text[], $20::boolean[], $23::boolean[])
-     AS u(enrollment_id, subscriber_id, step_key, kind, phase, channel, to_addr, due_at, not_before,
-          subject, preheader, body_text, body_html, unsubscribe_url, program_version_id, day,
-          first_name, checkin_token, stop_hint, handoff)
+FROM u
+JOIN k ON k.delivery_id = u.id
 CROSS JOIN LATERAL (
     -- An erased person's opt-out is kept as a hash (store/sql/admin.sql).
     SELECT u.handoff AND EXISTS (SELECT 1 FROM suppressions s
                                  WHERE s.channel = u.channel
                                    AND s.address IN (u.to_addr, erased_address(u.to_addr))) AS suppressed
 ) x
-ON CONFLICT (enrollment_id, step_key, channel) DO NOTHING
 RETURNING id, enrollment_id, step_key, channel, status;
 
 -- name: insert_checkins

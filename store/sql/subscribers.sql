@@ -60,16 +60,20 @@ ORDER BY e.id
 FOR UPDATE OF e;
 
 -- name: delete_subscriber
--- Deliveries have no foreign key to cascade through (migration 00006).
+-- Deliveries have no foreign key to cascade through (migration 00006); a
+-- person's are found through delivery_keys (migration 00007).
 WITH gone AS (
     DELETE FROM subscribers WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2) RETURNING id
+), keys AS (
+    DELETE FROM delivery_keys WHERE subscriber_id IN (SELECT id FROM gone) RETURNING delivery_id
 )
-DELETE FROM deliveries WHERE subscriber_id IN (SELECT id FROM gone);
+DELETE FROM deliveries WHERE id IN (SELECT delivery_id FROM keys);
 
 -- name: delete_suppressions_of
 DELETE FROM suppressions WHERE (channel = 'email' AND address = $1) OR (channel = 'sms' AND address = $2);
 
 -- name: enrollment_finished
 SELECT e.status IN ('completed', 'unenrolled') AND NOT EXISTS (
-    SELECT 1 FROM deliveries d WHERE d.enrollment_id = e.id AND d.status IN ('queued', 'sending'))
+    SELECT 1 FROM delivery_keys k JOIN deliveries d ON d.id = k.delivery_id
+    WHERE k.enrollment_id = e.id AND d.status IN ('queued', 'sending'))
 FROM enrollments e WHERE e.id = $1;

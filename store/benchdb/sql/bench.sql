@@ -13,7 +13,7 @@ SELECT to_regclass('subscribers') IS NOT NULL;
 SELECT EXISTS (SELECT 1 FROM subscribers);
 
 -- name: bench_reset
-TRUNCATE subscribers, consents, enrollments, deliveries, checkins, events, suppressions, inbound_messages
+TRUNCATE subscribers, consents, enrollments, deliveries, delivery_keys, checkins, events, suppressions, inbound_messages
     RESTART IDENTITY;
 
 -- name: bench_copy_subscribers
@@ -27,7 +27,7 @@ COPY enrollments (id, subscriber_id, program_version_id, program, status, timezo
 SELECT setval('subscribers_id_seq', greatest($1, 1)), setval('enrollments_id_seq', greatest($1, 1));
 
 -- name: bench_analyze
-ANALYZE subscribers, enrollments, deliveries;
+ANALYZE subscribers, enrollments, deliveries, delivery_keys;
 
 -- name: bench_outcome
 -- What a run left behind: enrollments still due and deliveries by status.
