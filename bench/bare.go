@@ -17,6 +17,9 @@ func (r *runner) bareStage(ctx context.Context, run *Rep) error {
 		return err
 	}
 	defer q.Close()
+	if err := r.settle(ctx); err != nil {
+		return err
+	}
 	// The null channel has no rate limit: the dispatcher runs ClaimLoops loops.
 	loops, batch := max(r.eng.Cfg.ClaimLoops, 1), r.eng.Cfg.ClaimBatch
 	cpu0 := readCPU(r.db.Name)

@@ -54,9 +54,12 @@ type Report struct {
 	CPUs     int               `json:"cpus"`
 	Go       string            `json:"go"`
 	// ClaimLoops is how many claim loops the dispatcher and the bare queue ran.
-	ClaimLoops int   `json:"claim_loops"`
-	Median     Rep   `json:"median"`
-	Runs       []Rep `json:"runs"`
+	ClaimLoops int `json:"claim_loops"`
+	// StagesCheckpointed says whether each timed stage began with a
+	// CHECKPOINT (the bench's user may not be allowed one).
+	StagesCheckpointed bool  `json:"stages_checkpointed"`
+	Median             Rep   `json:"median"`
+	Runs               []Rep `json:"runs"`
 }
 
 func (r *Report) summarize() {
@@ -123,6 +126,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		o.PlanBatch, o.ClaimBatch, o.Workers, o.PoolSize, o.Tick)
 	fmt.Fprintf(w, "machine: %d CPUs, %s, PostgreSQL %s (fsync %s, synchronous_commit %s, shared_buffers %s)\n",
 		r.CPUs, r.Go, r.Server.Version, r.Server.Fsync, r.Server.SynchronousCommit, r.Server.SharedBuffers)
+	if !r.StagesCheckpointed {
+		fmt.Fprintln(w, "note: this user may not CHECKPOINT, so a stage may pay for the writes of the one before (grant pg_checkpoint)")
+	}
 	row := func(label, value, note string) {
 		if note != "" {
 			note = "   " + note

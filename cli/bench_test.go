@@ -12,8 +12,9 @@ import (
 
 // benchReport is the part of `bench --json` a reader relies on.
 type benchReport struct {
-	Database string `json:"database"`
-	Options  struct {
+	Database     string `json:"database"`
+	Checkpointed bool   `json:"stages_checkpointed"`
+	Options      struct {
 		Enrollments int `json:"enrollments"`
 		Due         int `json:"due"`
 	} `json:"options"`
@@ -88,6 +89,10 @@ func TestBenchMeasuresEveryStage(t *testing.T) {
 	// readings must not make another stage's share negative.
 	if m.BareCPU.Postgres < 0 || m.EndToEndCPU.Postgres < 0 {
 		t.Errorf("negative PostgreSQL CPU: bare queue %v µs, end to end %v µs", m.BareCPU.Postgres, m.EndToEndCPU.Postgres)
+	}
+	// The tests' user is a superuser: every stage began from a checkpoint.
+	if !rep.Checkpointed {
+		t.Error("the stages did not begin with a checkpoint")
 	}
 	if !(m.P50 <= m.P99 && m.P99 <= m.Max) {
 		t.Errorf("latency quantiles out of order: p50 %v, p99 %v, max %v", m.P50, m.P99, m.Max)

@@ -209,3 +209,18 @@ func (b *Bench) Server(ctx context.Context) (BenchServer, error) {
 	}
 	return s, nil
 }
+
+// Checkpoint writes every dirty buffer out now, so the stage that follows
+// does not pay for the writes of the one before. It returns false, and no
+// error, when the bench's user may not checkpoint (PostgreSQL 15 asks for a
+// superuser or the pg_checkpoint role).
+func (b *Bench) Checkpoint(ctx context.Context) (bool, error) {
+	if _, err := b.DB.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "42501" { // insufficient_privilege
+			return false, nil
+		}
+		return false, fmt.Errorf("store: bench checkpoint: %w", err)
+	}
+	return true, nil
+}
