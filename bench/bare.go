@@ -22,7 +22,8 @@ func (r *runner) bareStage(ctx context.Context, run *Rep) error {
 	}
 	// The null channel has no rate limit: the dispatcher runs ClaimLoops loops.
 	loops, batch := max(r.eng.Cfg.ClaimLoops, 1), r.eng.Cfg.ClaimBatch
-	cpu0 := readCPU(r.db.Name)
+	cpu := watchCPU(r.db.Name)
+	defer cpu.halt()
 	start := time.Now()
 	errs := make(chan error, loops)
 	for range loops {
@@ -46,7 +47,7 @@ func (r *runner) bareStage(ctx context.Context, run *Rep) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	c := readCPU(r.db.Name)
+	used := cpu.stop(r.db.Name)
 	done, err := q.Done(ctx)
 	if err != nil {
 		return err
@@ -55,6 +56,6 @@ func (r *runner) bareStage(ctx context.Context, run *Rep) error {
 		return fmt.Errorf("bench: the bare queue finished %d of %d jobs", done, r.lay.due)
 	}
 	run.BarePerSec = float64(done) / elapsed.Seconds()
-	run.BareCPU = c.since(cpu0).per(r.lay.due)
+	run.BareCPU = used.per(r.lay.due)
 	return nil
 }

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -111,4 +113,66 @@ func (c cpuTime) per(n int) CPU {
 		out.PostgresMicros = float64(c.backends) / float64(time.Microsecond) / float64(n)
 	}
 	return out
+}
+
+// cpuWatch samples the CPU counters through a stage. A backend whose
+// connection closes before the stage ends (the service's shutdown cancels
+// queries, and database/sql closes a connection whose query was cancelled)
+// takes its counter with it; the watch keeps the last value it saw, so at
+// most one interval of that backend's work goes uncounted.
+type cpuWatch struct {
+	first cpuSample
+	seen  cpuSample // the latest value of every backend seen since first
+	mu    sync.Mutex
+	quit  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+// cpuWatchEvery is how often a watch samples. A sample reads every
+// process's command line in /proc, a few milliseconds of the engine's CPU
+// that the stage would otherwise count as its own.
+const cpuWatchEvery = time.Second
+
+func watchCPU(database string) *cpuWatch {
+	w := &cpuWatch{first: readCPU(database), quit: make(chan struct{}), done: make(chan struct{})}
+	w.seen = cpuSample{self: w.first.self, backends: maps.Clone(w.first.backends)}
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(cpuWatchEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.quit:
+				return
+			case <-t.C:
+				w.merge(readCPU(database))
+			}
+		}
+	}()
+	return w
+}
+
+// sample records the backends now, for a stage about to close connections.
+func (w *cpuWatch) sample(database string) { w.merge(readCPU(database)) }
+
+func (w *cpuWatch) merge(s cpuSample) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen.self = s.self
+	maps.Copy(w.seen.backends, s.backends)
+}
+
+// halt ends the sampling; a stage that fails defers it. It may be called
+// more than once.
+func (w *cpuWatch) halt() {
+	w.once.Do(func() { close(w.quit) })
+	<-w.done
+}
+
+// stop ends the watch and returns the CPU used since it began.
+func (w *cpuWatch) stop(database string) cpuTime {
+	w.halt()
+	w.merge(readCPU(database))
+	return w.seen.since(w.first)
 }

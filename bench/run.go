@@ -205,7 +205,7 @@ func (r *runner) seed(ctx context.Context, run *Rep) error {
 // measure is one timed stage's counters.
 type measure struct {
 	start  time.Time
-	cpu0   cpuSample
+	cpuw   *cpuWatch
 	cpu    cpuTime // used during the stage
 	rssOK  bool
 	stage  *stage
@@ -236,7 +236,7 @@ func (r *runner) beginAt(want int, at time.Time) *measure {
 	r.eng.Clock = m.clk
 	m.stage = r.rec.expect(want, &r.lay, m.clk)
 	r.rt.reset()
-	m.cpu0 = readCPU(r.db.Name)
+	m.cpuw = watchCPU(r.db.Name)
 	m.start = time.Now()
 	return m
 }
@@ -245,8 +245,7 @@ func (r *runner) beginAt(want int, at time.Time) *measure {
 func (r *runner) end(m *measure, run *Rep) time.Duration {
 	d := time.Since(m.start)
 	m.trips, m.commit = r.rt.total.Load(), r.rt.commits.Load()
-	c := readCPU(r.db.Name)
-	m.cpu = c.since(m.cpu0)
+	m.cpu = m.cpuw.stop(r.db.Name)
 	if peak, err := peakRSS(); err == nil {
 		run.PeakRSSMB = max(run.PeakRSSMB, float64(peak)/(1<<20))
 		run.PeakRSSIsStage = m.rssOK
@@ -308,6 +307,7 @@ func (r *runner) planStage(ctx context.Context, run *Rep) error {
 		return err
 	}
 	m := r.begin(0)
+	defer m.cpuw.halt() // when the stage fails before end
 	var ticks []time.Duration
 	planned := 0
 	for {
@@ -352,6 +352,7 @@ func (r *runner) dispatchStage(ctx context.Context, run *Rep) error {
 		return err
 	}
 	m := r.beginAt(r.lay.due, r.planEnd)
+	defer m.cpuw.halt() // when the stage fails before end
 	errs := make(chan error, d.Loops())
 	for range d.Loops() {
 		go func() {
@@ -393,6 +394,7 @@ func (r *runner) serviceStage(ctx context.Context, run *Rep, drain bool) error {
 		return err
 	}
 	m := r.begin(r.lay.due)
+	defer m.cpuw.halt() // when the stage fails before end
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
@@ -402,6 +404,8 @@ func (r *runner) serviceStage(ctx context.Context, run *Rep, drain bool) error {
 	}
 	waitErr := m.stage.wait(ctx, timeout)
 	r.say("  all handed off after %s; stopping", time.Since(m.start).Round(time.Millisecond))
+	// Stopping cancels the loops' queries, which closes their connections.
+	m.cpuw.sample(r.db.Name)
 	if !svc.Stop(time.Minute) {
 		return errors.New("bench: the service did not stop within a minute")
 	}
