@@ -216,8 +216,7 @@ func (b *Bench) Server(ctx context.Context) (BenchServer, error) {
 // superuser or the pg_checkpoint role).
 func (b *Bench) Checkpoint(ctx context.Context) (bool, error) {
 	if _, err := b.DB.ExecContext(ctx, "CHECKPOINT"); err != nil {
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && pqErr.Code == "42501" { // insufficient_privilege
+		if isInsufficientPrivilege(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("store: bench checkpoint: %w", err)

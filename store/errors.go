@@ -6,7 +6,13 @@ import (
 	"github.com/lib/pq"
 )
 
-func isUniqueViolation(err error) bool {
+func isUniqueViolation(err error) bool { return hasCode(err, "23505") }
+
+// isInsufficientPrivilege: the user may not run the statement.
+func isInsufficientPrivilege(err error) bool { return hasCode(err, "42501") }
+
+// hasCode says whether err is a PostgreSQL error with this SQLSTATE.
+func hasCode(err error, code pq.ErrorCode) bool {
 	var pe *pq.Error
-	return errors.As(err, &pe) && pe.Code == "23505"
+	return errors.As(err, &pe) && pe.Code == code
 }
