@@ -47,7 +47,7 @@ func (r *runner) bareStage(ctx context.Context, run *Rep) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	used := cpu.stop(r.db.Name)
+	used := cpu.stop()
 	done, err := q.Done(ctx)
 	if err != nil {
 		return err

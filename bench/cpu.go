@@ -121,6 +121,7 @@ func (c cpuTime) per(n int) CPU {
 // takes its counter with it; the watch keeps the last value it saw, so at
 // most one interval of that backend's work goes uncounted.
 type cpuWatch struct {
+	db    string
 	first cpuSample
 	seen  cpuSample // the latest value of every backend seen since first
 	mu    sync.Mutex
@@ -135,7 +136,7 @@ type cpuWatch struct {
 const cpuWatchEvery = time.Second
 
 func watchCPU(database string) *cpuWatch {
-	w := &cpuWatch{first: readCPU(database), quit: make(chan struct{}), done: make(chan struct{})}
+	w := &cpuWatch{db: database, first: readCPU(database), quit: make(chan struct{}), done: make(chan struct{})}
 	w.seen = cpuSample{self: w.first.self, backends: maps.Clone(w.first.backends)}
 	go func() {
 		defer close(w.done)
@@ -146,15 +147,16 @@ func watchCPU(database string) *cpuWatch {
 			case <-w.quit:
 				return
 			case <-t.C:
-				w.merge(readCPU(database))
+				w.sample()
 			}
 		}
 	}()
 	return w
 }
 
-// sample records the backends now, for a stage about to close connections.
-func (w *cpuWatch) sample(database string) { w.merge(readCPU(database)) }
+// sample records the backends now; a stage about to close connections
+// calls it too.
+func (w *cpuWatch) sample() { w.merge(readCPU(w.db)) }
 
 func (w *cpuWatch) merge(s cpuSample) {
 	w.mu.Lock()
@@ -171,8 +173,8 @@ func (w *cpuWatch) halt() {
 }
 
 // stop ends the watch and returns the CPU used since it began.
-func (w *cpuWatch) stop(database string) cpuTime {
+func (w *cpuWatch) stop() cpuTime {
 	w.halt()
-	w.merge(readCPU(database))
+	w.sample()
 	return w.seen.since(w.first)
 }

@@ -245,7 +245,7 @@ func (r *runner) beginAt(want int, at time.Time) *measure {
 func (r *runner) end(m *measure, run *Rep) time.Duration {
 	d := time.Since(m.start)
 	m.trips, m.commit = r.rt.total.Load(), r.rt.commits.Load()
-	m.cpu = m.cpuw.stop(r.db.Name)
+	m.cpu = m.cpuw.stop()
 	if peak, err := peakRSS(); err == nil {
 		run.PeakRSSMB = max(run.PeakRSSMB, float64(peak)/(1<<20))
 		run.PeakRSSIsStage = m.rssOK
@@ -405,7 +405,7 @@ func (r *runner) serviceStage(ctx context.Context, run *Rep, drain bool) error {
 	waitErr := m.stage.wait(ctx, timeout)
 	r.say("  all handed off after %s; stopping", time.Since(m.start).Round(time.Millisecond))
 	// Stopping cancels the loops' queries, which closes their connections.
-	m.cpuw.sample(r.db.Name)
+	m.cpuw.sample()
 	if !svc.Stop(time.Minute) {
 		return errors.New("bench: the service did not stop within a minute")
 	}
