@@ -133,3 +133,37 @@ func TestShutdownGivesBackUnstartedMessages(t *testing.T) {
 		t.Fatalf("after shutdown: %d sent, %d queued, %d leased, %d queued with an attempt counted; want 1, 9, 0, 0", sent, queued, leased, counted)
 	}
 }
+
+// A claim cancels a queued message whose address opted out, and leaves it
+// without a lease: only a message in flight holds one, and the lease index
+// (migration 00008) keeps nothing else.
+func TestClaimCancelsOptedOutWithoutLease(t *testing.T) {
+	clk := clock.NewManual(utc("2026-06-01T10:00:00Z"))
+	e := newEngine(t, clk)
+	seedQueued(t, e.Store, 3, clk.Now())
+	if _, err := e.Store.DB.Exec(`INSERT INTO suppressions (channel, address, reason, source, created_at) VALUES ('email', 'p2@example.org', 'unsubscribed', 'test', now())`); err != nil {
+		t.Fatal(err)
+	}
+	ch := newCounting(channel.Email)
+	if _, err := e.NewDispatcher(ch, 1, "w").DispatchOnce(context.Background()); err != nil {
+		t.Fatalf("dispatch: %v", err)
+	}
+	if got := ch.total(); got != 2 {
+		t.Fatalf("sent %d messages, want the 2 to people who did not opt out", got)
+	}
+	var status string
+	var leased bool
+	if err := e.Store.DB.QueryRow(`SELECT status, lease_until IS NOT NULL FROM deliveries WHERE to_addr = 'p2@example.org'`).Scan(&status, &leased); err != nil {
+		t.Fatal(err)
+	}
+	if status != "cancelled" || leased {
+		t.Fatalf("the opted-out delivery is %s with a lease %v, want cancelled without one", status, leased)
+	}
+	var inFlight int
+	if err := e.Store.DB.QueryRow(`SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL`).Scan(&inFlight); err != nil {
+		t.Fatal(err)
+	}
+	if inFlight != 0 {
+		t.Fatalf("%d deliveries still hold a lease after the batch was recorded", inFlight)
+	}
+}

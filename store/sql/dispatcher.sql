@@ -27,7 +27,9 @@ UPDATE deliveries d
 SET status = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'cancelled' ELSE 'sending' END,
     error = CASE WHEN d.id IN (SELECT id FROM sup) THEN 'address suppressed' ELSE d.error END,
     attempts = d.attempts + CASE WHEN d.id IN (SELECT id FROM sup) THEN 0 ELSE 1 END,
-    lease_until = $1::timestamptz + $4 * interval '1 millisecond',
+    -- Only a message in flight holds a lease (migration 00008 indexes it).
+    lease_until = CASE WHEN d.id IN (SELECT id FROM sup) THEN NULL
+                       ELSE $1::timestamptz + $4 * interval '1 millisecond' END,
     claimed_by = $5, updated_at = $1
 FROM c
 WHERE d.id = c.id
@@ -41,6 +43,10 @@ RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscr
 -- Fenced by attempts: a worker whose lease was rescued and re-claimed cannot
 -- overwrite the newer attempt's outcome. A message put back for quiet hours
 -- (deferred) was not attempted: its attempt is not counted.
+-- "d.id = ANY($2)" repeats the join on the batch's ids so that deliveries is
+-- read through its primary key: joined to unnest() alone, PostgreSQL may
+-- scan every row in flight, or the whole table when its statistics are
+-- older than the table's growth, for each batch.
 UPDATE deliveries d
 SET status = u.status, provider_id = nullif(u.provider_id, ''), error_code = nullif(u.code, ''),
     error = nullif(u.err, ''), not_before = coalesce(u.retry_at, d.not_before), lease_until = NULL,
@@ -49,7 +55,7 @@ SET status = u.status, provider_id = nullif(u.provider_id, ''), error_code = nul
 FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
             $9::boolean[])
      AS u(id, attempt, status, provider_id, code, err, retry_at, deferred)
-WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt;
+WHERE d.id = u.id AND d.id = ANY($2::bigint[]) AND d.status = 'sending' AND d.attempts = u.attempt;
 
 -- name: insert_suppressions
 INSERT INTO suppressions (channel, address, reason, source, created_at)
@@ -111,8 +117,8 @@ RETURNING d.id, d.status;
 -- name: release_claimed
 -- A dispatcher that is shutting down gives back the claimed messages it has
 -- not started: queued again at once, the attempt not counted. Fenced like
--- the ack.
+-- the ack, and read by id like it.
 UPDATE deliveries d
 SET status = 'queued', attempts = d.attempts - 1, lease_until = NULL, updated_at = $1
 FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
-WHERE d.id = u.id AND d.status = 'sending' AND d.attempts = u.attempt;
+WHERE d.id = u.id AND d.id = ANY($2::bigint[]) AND d.status = 'sending' AND d.attempts = u.attempt;
