@@ -34,6 +34,7 @@ type Options struct {
 	ClaimBatch  int           `json:"claim_batch"`           // deliveries per dispatcher claim (0: the engine's default)
 	Timeout     time.Duration `json:"timeout_ns"`            // most a stage may take
 	CPUProfile  string        `json:"cpuprofile,omitempty"`  // write a CPU profile of the whole run here
+	MemProfile  string        `json:"memprofile,omitempty"`  // write an allocation profile of the whole run here
 }
 
 // Check fills in what the options imply (all due by default; a sustained
@@ -156,6 +157,16 @@ func Run(ctx context.Context, opt Options, db *store.Bench, dsn string, newEngin
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var memProfile *os.File
+	if opt.MemProfile != "" {
+		// Opened now, written at the end: a typo costs no run.
+		f, err := os.Create(opt.MemProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+		defer f.Close()
+		memProfile = f
+	}
 	rep := &Report{Options: r.opt, Database: db.Name, ClaimLoops: max(r.eng.Cfg.ClaimLoops, 1)}
 	if rep.Server, err = db.Server(ctx); err != nil {
 		return nil, err
@@ -176,6 +187,11 @@ func Run(ctx context.Context, opt Options, db *store.Bench, dsn string, newEngin
 	}
 	rep.StagesCheckpointed = r.checkpoints
 	rep.summarize()
+	if memProfile != nil {
+		if err := pprof.Lookup("allocs").WriteTo(memProfile, 0); err != nil {
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
 	return rep, nil
 }
 

@@ -37,6 +37,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.ClaimBatch, "claim-batch", 0, "deliveries per dispatcher claim (default: the engine's)")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up on a stage after this long")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (go tool pprof -sample_index=alloc_space) of the run to this file")
 	name := fs.String("database", "rekindle_bench", "bench database on DATABASE_URL's server, created if missing")
 	dbURL := fs.String("database-url", "", "bench database URL (instead of --database; must exist)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,10 +117,19 @@ func TestBenchMeasuresEveryStage(t *testing.T) {
 
 func TestBenchSustainedRate(t *testing.T) {
 	dsn := testdb.New(t)
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
 	code, out, errs := run(t, nil, "bench", "--database-url", dsn, "--enrollments", "100", "--rate", "100",
-		"--duration", "2s", "--reps", "1", "--tick", "50ms", "--json")
+		"--duration", "2s", "--reps", "1", "--tick", "50ms", "--json", "--cpuprofile", cpu, "--memprofile", mem)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	// Both profiles are written, in pprof's gzip-compressed form.
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s is not a profile (%d bytes, %v)", filepath.Base(f), len(b), err)
+		}
 	}
 	var rep benchReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
