@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rekindle/rekindle/internal/testdb"
+	"github.com/rekindle/rekindle/store"
 )
 
 // benchReport is the part of `bench --json` a reader relies on.
@@ -186,5 +188,30 @@ func TestBenchBadFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d %q, want 2 and %q", c.args, code, errs, c.want)
 		}
+	}
+}
+
+// Two benches on one database would empty the tables under each other: the
+// second is refused, naming the database, and the first's rows are kept.
+func TestBenchRefusesASecondRunOnItsDatabase(t *testing.T) {
+	dsn := testdb.New(t)
+	if code, _, errs := run(t, nil, "bench", "--database-url", dsn, "--enrollments", "50", "--reps", "1", "--tick", "20ms"); code != 0 {
+		t.Fatalf("first run: %s", errs)
+	}
+	first, err := store.OpenBench(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	code, _, errs := run(t, nil, "bench", "--database-url", dsn, "--enrollments", "10", "--reps", "1", "--tick", "20ms")
+	if code != 1 || !strings.Contains(errs, "database "+first.Name+": another rekindle bench is running on it") {
+		t.Fatalf("second run while the first holds the database: exit %d: %s", code, errs)
+	}
+	if got := deliveriesByStatus(t, dsn); got["sent"] != 50 {
+		t.Fatalf("deliveries after the refusal: %v, want the first run's 50 sent", got)
+	}
+	first.Close()
+	if code, _, errs := run(t, nil, "bench", "--database-url", dsn, "--enrollments", "10", "--reps", "1", "--tick", "20ms"); code != 0 {
+		t.Fatalf("a run after the first ended: %s", errs)
 	}
 }

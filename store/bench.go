@@ -31,7 +31,11 @@ type Bench struct {
 	DB   *sqlx.DB
 	Name string // the database's name
 	text map[string]string
+	lock *sql.Conn // holds bench_lock for the run
 }
+
+// ErrBenchRunning means another `rekindle bench` is using the database.
+var ErrBenchRunning = errors.New("another rekindle bench is running on it")
 
 // EnsureDatabase creates database name on the server of dsn unless it
 // exists, connecting through the server's "postgres" database. It returns
@@ -79,17 +83,39 @@ func OpenBench(ctx context.Context, dsn string) (*Bench, error) {
 		return nil, err
 	}
 	b := &Bench{DB: db, text: text}
+	if err := b.takeLock(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
 	if err := b.claim(ctx); err != nil {
-		db.Close()
+		b.Close()
 		return nil, err
 	}
 	return b, nil
 }
 
-func (b *Bench) claim(ctx context.Context) error {
+func (b *Bench) takeLock(ctx context.Context) error {
 	if err := b.DB.GetContext(ctx, &b.Name, "SELECT current_database()"); err != nil {
 		return fmt.Errorf("store: bench: %w", err)
 	}
+	conn, err := b.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: bench: %w", err)
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, b.text["bench_lock"]).Scan(&got); err != nil {
+		conn.Close()
+		return fmt.Errorf("store: bench: lock: %w", err)
+	}
+	if !got {
+		conn.Close()
+		return fmt.Errorf("store: database %s: %w (wait for it to finish, or give this one --database NAME)", b.Name, ErrBenchRunning)
+	}
+	b.lock = conn
+	return nil
+}
+
+func (b *Bench) claim(ctx context.Context) error {
 	var marker string
 	if err := b.DB.GetContext(ctx, &marker, b.text["bench_marker"]); err != nil {
 		return fmt.Errorf("store: bench: %w", err)
@@ -116,8 +142,14 @@ func (b *Bench) claim(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool.
-func (b *Bench) Close() error { return b.DB.Close() }
+// Close ends the run's hold on the database and closes the connection pool.
+func (b *Bench) Close() error {
+	if b.lock != nil {
+		b.lock.Close() // the session's end releases its advisory lock
+		b.lock = nil
+	}
+	return b.DB.Close()
+}
 
 // BenchRow writes row i of a COPY: values in the statement's column order.
 type BenchRow func(i int) []any

@@ -82,3 +82,9 @@ WHERE id = ANY($1::bigint[]) AND state = 'running';
 
 -- name: bench_bare_done
 SELECT count(*) FROM bench_bare_jobs WHERE state = 'completed';
+
+-- name: bench_lock
+-- One run at a time per database: a second would empty the tables under
+-- the first and both would measure nothing. Held by a session of its own
+-- until the run ends (or its connection drops).
+SELECT pg_try_advisory_lock(hashtext('rekindle bench'), 0);
