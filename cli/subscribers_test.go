@@ -267,7 +267,7 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 	if fingerprint(t, db) != inFlight {
 		t.Fatal("a refused erase changed the database")
 	}
-	if _, err := h.a.store.AckDeliveries(ctx, h.clk.Now(), []store.Ack{{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: "sent"}}, nil); err != nil {
+	if err := h.a.store.AckDeliveries(ctx, h.clk.Now(), []store.Ack{{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: "sent"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	before = fingerprint(t, db)

@@ -184,8 +184,15 @@ func TestRescuerReturnsDeadWorkersRows(t *testing.T) {
 		}
 	}
 	// The dead worker's late ack (its attempt number is stale) changes nothing.
-	if n, _ := e.Store.AckDeliveries(context.Background(), clk.Now(), []store.Ack{{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: "failed"}}, nil); n != 0 {
-		t.Fatal("a stale ack overwrote a newer attempt's outcome")
+	if err := e.Store.AckDeliveries(context.Background(), clk.Now(), []store.Ack{{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: "failed", Err: "late"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var status, reason string
+	if err := e.Store.DB.QueryRow(`SELECT status, coalesce(error, '') FROM deliveries WHERE id = $1`, claimed[0].ID).Scan(&status, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if status != "sent" || reason == "late" {
+		t.Fatalf("after a stale ack the delivery is %s (%q): it overwrote the newer attempt's outcome (sent)", status, reason)
 	}
 }
 

@@ -174,13 +174,12 @@ func (g *optOutGate) release(ctx context.Context) {
 		}
 		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
 	}
-	n, err := e.Store.ReleaseClaimed(ctx, e.Clock.Now(), ids, attempts)
-	if err != nil {
+	if err := e.Store.ReleaseClaimed(ctx, e.Clock.Now(), ids, attempts); err != nil {
 		// Their lease runs out and the rescuer re-queues them.
 		e.Log.Warn("could not give back unsent claimed messages", "channel", g.d.ch.Kind(), "count", len(ids), "err", err)
 		return
 	}
-	if n > 0 {
-		e.Log.Info("gave back claimed messages not yet sent", "channel", g.d.ch.Kind(), "count", n)
+	if len(ids) > 0 {
+		e.Log.Info("gave back claimed messages not yet sent", "channel", g.d.ch.Kind(), "count", len(ids))
 	}
 }

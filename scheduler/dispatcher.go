@@ -226,7 +226,7 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 	realDeadline := time.Now().Add(e.Cfg.Lease)
 	wait := 100 * time.Millisecond
 	for failures := 0; ; failures++ {
-		_, err := e.Store.AckDeliveries(ctx, e.Clock.Now(), acks, sup)
+		err := e.Store.AckDeliveries(ctx, e.Clock.Now(), acks, sup)
 		if err == nil {
 			if failures > 0 {
 				e.Log.Info("recorded the sent deliveries after the database came back", "channel", d.ch.Kind(), "count", len(acks))

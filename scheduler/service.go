@@ -184,7 +184,7 @@ func (s *Service) handOver(ctx context.Context, inboxes map[string]chan handedBa
 				ids, attempts = append(ids, d.ID), append(attempts, int64(d.Attempts))
 			}
 		}
-		if _, err := s.e.Store.ReleaseClaimed(context.WithoutCancel(ctx), s.e.Clock.Now(), ids, attempts); err != nil {
+		if err := s.e.Store.ReleaseClaimed(context.WithoutCancel(ctx), s.e.Clock.Now(), ids, attempts); err != nil {
 			// The rescuer gives them back when their lease ends.
 			s.e.Log.Warn("could not give back planned messages", "count", len(ids), "err", err)
 		}

@@ -151,6 +151,8 @@ type planNode struct {
 	Relation string     `json:"Relation Name"`
 	Alias    string     `json:"Alias"`
 	Index    string     `json:"Index Name"`
+	Cond     string     `json:"Index Cond"`
+	Filter   string     `json:"Join Filter"`
 	Plans    []planNode `json:"Plans"`
 }
 

@@ -43,19 +43,25 @@ RETURNING d.id, coalesce(d.enrollment_id, 0) AS enrollment_id, coalesce(d.subscr
 -- Fenced by attempts: a worker whose lease was rescued and re-claimed cannot
 -- overwrite the newer attempt's outcome. A message put back for quiet hours
 -- (deferred) was not attempted: its attempt is not counted.
--- "d.id = ANY($2)" repeats the join on the batch's ids so that deliveries is
--- read through its primary key: joined to unnest() alone, PostgreSQL may
--- scan every row in flight, or the whole table when its statistics are
--- older than the table's growth, for each batch.
-UPDATE deliveries d
+-- A MERGE, not an UPDATE ... FROM unnest(): the fence in an UPDATE's WHERE
+-- is also an estimate of how many rows deliveries gives, and statistics
+-- that count few messages in flight (the usual case: a table of sent mail)
+-- made PostgreSQL loop over the whole batch for every row, or scan the
+-- table, for each batch: 250 ms to 450 ms for 1,000 messages among 200,000
+-- where looking each up by id takes 10 ms. In a MERGE the fence is the
+-- action's condition and the join is on id alone; "d.id = ANY($2)" has
+-- deliveries read through its primary key, the batch's rows and no others,
+-- whatever the statistics (TestBatchOutcomesProbeByID).
+MERGE INTO deliveries d
+USING unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+             $9::boolean[])
+      AS u(id, attempt, status, provider_id, code, err, retry_at, deferred)
+ON d.id = u.id AND d.id = ANY($2::bigint[])
+WHEN MATCHED AND d.status = 'sending' AND d.attempts = u.attempt THEN UPDATE
 SET status = u.status, provider_id = nullif(u.provider_id, ''), error_code = nullif(u.code, ''),
     error = nullif(u.err, ''), not_before = coalesce(u.retry_at, d.not_before), lease_until = NULL,
     attempts = d.attempts - CASE WHEN u.deferred THEN 1 ELSE 0 END,
-    sent_at = CASE WHEN u.status = 'sent' THEN $1 ELSE d.sent_at END, updated_at = $1
-FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
-            $9::boolean[])
-     AS u(id, attempt, status, provider_id, code, err, retry_at, deferred)
-WHERE d.id = u.id AND d.id = ANY($2::bigint[]) AND d.status = 'sending' AND d.attempts = u.attempt;
+    sent_at = CASE WHEN u.status = 'sent' THEN $1 ELSE d.sent_at END, updated_at = $1;
 
 -- name: insert_suppressions
 INSERT INTO suppressions (channel, address, reason, source, created_at)
@@ -88,20 +94,26 @@ RETURNING id;
 -- person's message waits for them again (queued, the attempt not counted).
 -- Fenced like the ack. Returns every message that must not be sent now,
 -- with its new status.
-WITH c AS (
-    SELECT d.id,
+-- The batch is read by id alone and its state checked after (materialized,
+-- so the check is not pushed into the scan): a status test in the scan is
+-- also an estimate, and statistics that count few messages in flight made
+-- PostgreSQL compare every row with every message of the batch (see
+-- ack_deliveries). The stop list is usually empty, and at most the batch.
+WITH c AS MATERIALIZED (
+    SELECT d.id, d.status = 'sending' AND d.attempts = u.attempt AS ours,
            EXISTS (SELECT 1 FROM suppressions x
                    WHERE x.channel = d.channel
                      AND x.address IN (d.to_addr, erased_address(d.to_addr))) AS suppressed,
            (SELECT e.status FROM enrollments e WHERE e.id = d.enrollment_id) AS enrollment
     FROM deliveries d
-    JOIN unnest($2::bigint[], $3::int[]) AS u(id, attempt) ON d.id = u.id AND d.attempts = u.attempt
-    WHERE d.id = ANY($2::bigint[]) AND d.status = 'sending'
-), stop AS (
+    JOIN unnest($2::bigint[], $3::int[]) AS u(id, attempt) ON d.id = u.id
+    WHERE d.id = ANY($2::bigint[])
+), stop AS MATERIALIZED (
     SELECT c.id, c.suppressed, c.enrollment FROM c
-    WHERE c.suppressed
-       OR c.enrollment = 'paused'
-       OR (c.enrollment IS NOT NULL AND c.enrollment NOT IN ('active', 'completed', 'pending'))
+    WHERE c.ours
+      AND (c.suppressed
+           OR c.enrollment = 'paused'
+           OR (c.enrollment IS NOT NULL AND c.enrollment NOT IN ('active', 'completed', 'pending')))
 )
 UPDATE deliveries d
 SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'queued' ELSE 'cancelled' END,
@@ -117,8 +129,9 @@ RETURNING d.id, d.status;
 -- name: release_claimed
 -- A dispatcher that is shutting down gives back the claimed messages it has
 -- not started: queued again at once, the attempt not counted. Fenced like
--- the ack, and read by id like it.
-UPDATE deliveries d
-SET status = 'queued', attempts = d.attempts - 1, lease_until = NULL, updated_at = $1
-FROM unnest($2::bigint[], $3::int[]) AS u(id, attempt)
-WHERE d.id = u.id AND d.id = ANY($2::bigint[]) AND d.status = 'sending' AND d.attempts = u.attempt;
+-- the ack, and a MERGE like it.
+MERGE INTO deliveries d
+USING unnest($2::bigint[], $3::int[]) AS u(id, attempt)
+ON d.id = u.id AND d.id = ANY($2::bigint[])
+WHEN MATCHED AND d.status = 'sending' AND d.attempts = u.attempt THEN UPDATE
+SET status = 'queued', attempts = d.attempts - 1, lease_until = NULL, updated_at = $1;
