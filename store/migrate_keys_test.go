@@ -2,13 +2,7 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
-
-	"github.com/pressly/goose/v3"
-
-	"github.com/rekindle/rekindle/internal/testdb"
-	"github.com/rekindle/rekindle/migrations"
 )
 
 // Migration 00007 moves the one-delivery-per-step key into delivery_keys.
@@ -17,18 +11,7 @@ import (
 // deliveries are still found.
 func TestDeliveryKeysMigrationKeepsEarlierSteps(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("postgres", testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 6); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, ctx, 6)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, q, args...); err != nil {
@@ -60,7 +43,7 @@ func TestDeliveryKeysMigrationKeepsEarlierSteps(t *testing.T) {
 		t.Fatalf("found %d of Ann's 2 deliveries through delivery_keys", mine)
 	}
 	// A step written before the upgrade keeps its key: writing it again is refused.
-	_, err = db.ExecContext(ctx, `INSERT INTO delivery_keys (enrollment_id, step_key, channel, subscriber_id, delivery_id)
+	_, err := db.ExecContext(ctx, `INSERT INTO delivery_keys (enrollment_id, step_key, channel, subscriber_id, delivery_id)
 	      VALUES (70, 'welcome', 'email', 7, 999)`)
 	if err == nil {
 		t.Fatal("a second key for Ann's welcome email was accepted")

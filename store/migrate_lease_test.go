@@ -2,13 +2,7 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
-
-	"github.com/pressly/goose/v3"
-
-	"github.com/rekindle/rekindle/internal/testdb"
-	"github.com/rekindle/rekindle/migrations"
 )
 
 // Migration 00008 keys the lease index on the lease. A message in flight
@@ -16,18 +10,7 @@ import (
 // message an earlier claim cancelled loses the lease it was left with.
 func TestLeaseIndexMigrationKeepsMessagesInFlight(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("postgres", testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 7); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, ctx, 7)
 	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (step_key, channel, to_addr, status, attempts, due_at, not_before,
 	                                  lease_until, created_at, updated_at)
 	      VALUES ('welcome', 'email', 'ann@example.org', 'sending', 1, '2030-01-01', '2030-01-01', '2030-01-01 00:05', '2030-01-01', '2030-01-01'),
