@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -78,17 +77,8 @@ func TestBatchOutcomesProbeByID(t *testing.T) {
 		state.prepare()
 		for name, args := range statements {
 			t.Run(state.name+"/"+name, func(t *testing.T) {
-				var out []byte
-				if err := st.DB.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+st.QueryText(name), args...).Scan(&out); err != nil {
-					t.Fatalf("explain: %v", err)
-				}
-				var doc []struct {
-					Plan planNode `json:"Plan"`
-				}
-				if err := json.Unmarshal(out, &doc); err != nil || len(doc) != 1 {
-					t.Fatalf("explain output: %v\n%s", err, out)
-				}
-				if !probesByBatchID(doc[0].Plan) || joinFilters(doc[0].Plan) {
+				root, out := explain(t, st, name, args...)
+				if !probesByBatchID(root) || joinFilters(root) {
 					t.Fatalf("%s does not probe deliveries once per message by id:\n%s", name, out)
 				}
 			})

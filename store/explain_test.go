@@ -12,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/rekindle/rekindle/internal/testdb"
+	"github.com/rekindle/rekindle/store"
 )
 
 func TestDueQueriesUseIndexes(t *testing.T) {
@@ -115,21 +116,8 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 	byID := map[string]bool{"ack_deliveries": true, "release_claimed": true, "cancel_suppressed_claimed": true}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			q := st.QueryText(c.name)
-			if q == "" {
-				t.Fatalf("no statement named %s", c.name)
-			}
-			var plan []byte
-			if err := st.DB.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q, c.args...).Scan(&plan); err != nil {
-				t.Fatalf("explain: %v", err)
-			}
-			var doc []struct {
-				Plan planNode `json:"Plan"`
-			}
-			if err := json.Unmarshal(plan, &doc); err != nil || len(doc) != 1 {
-				t.Fatalf("explain output: %v\n%s", err, plan)
-			}
-			if bad := seqScans(doc[0].Plan, nil); len(bad) > 0 {
+			root, plan := explain(t, st, c.name, c.args...)
+			if bad := seqScans(root, nil); len(bad) > 0 {
 				t.Fatalf("%s scans %s sequentially:\n%s", c.name, strings.Join(bad, ", "), plan)
 			}
 			// A batch of claimed messages is found by id. The lease index
@@ -137,13 +125,34 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 			// 00008): scanning it made an acknowledgement cost grow with
 			// everything sent before.
 			if byID[c.name] {
-				used := indexesOn(doc[0].Plan, "deliveries", nil)
+				used := indexesOn(root, "deliveries", nil)
 				if len(used) == 0 || slices.ContainsFunc(used, func(ix string) bool { return ix != "deliveries_pkey" }) {
 					t.Fatalf("%s reads deliveries through %v, want deliveries_pkey alone:\n%s", c.name, used, plan)
 				}
 			}
 		})
 	}
+}
+
+// explain returns the plan PostgreSQL makes for the named statement with
+// args, and its JSON for failure messages.
+func explain(t *testing.T, st *store.Store, name string, args ...any) (planNode, []byte) {
+	t.Helper()
+	q := st.QueryText(name)
+	if q == "" {
+		t.Fatalf("no statement named %s", name)
+	}
+	var out []byte
+	if err := st.DB.QueryRowContext(context.Background(), "EXPLAIN (FORMAT JSON) "+q, args...).Scan(&out); err != nil {
+		t.Fatalf("explain %s: %v", name, err)
+	}
+	var doc []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("explain output: %v\n%s", err, out)
+	}
+	return doc[0].Plan, out
 }
 
 type planNode struct {
