@@ -98,6 +98,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "api: NUL in first name", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Ann"`, `"A\u0000nn"`, 1), want: 400, field: `"field":"first_name"`},
 		{name: "api: control character in first name", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Ann"`, `"A\u0007nn"`, 1), want: 400, field: `"field":"first_name"`},
 		{name: "api: markup in first name", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Ann"`, `"<b>Ann</b>"`, 1), want: 400, field: `"field":"first_name"`},
+		{name: "api: first name not UTF-8", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Ann"`, "\"A\xffnn\"", 1), want: 400, field: `"field":"first_name"`},
+		{name: "api: email not UTF-8", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"ann@example.org"`, "\"ann\xc3@example.org\"", 1), want: 400, field: `"field":"email"`},
 		{name: "api: first name too long", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Ann"`, `"`+strings.Repeat("a", 101)+`"`, 1), want: 400, field: `"field":"first_name"`},
 		{name: "api: no email and no phone", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"ann@example.org"`, `""`, 1), want: 400, field: `"field":"email"`},
 		{name: "api: bad email", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"ann@example.org"`, `"ann@@example"`, 1), want: 400, field: `"field":"email"`},
@@ -110,7 +112,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "api: the server's Local zone", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `Europe/London`, `Local`, 1), want: 400, field: `"field":"timezone"`},
 		{name: "api: a path for a zone", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `Europe/London`, `../../../etc/passwd`, 1), want: 400, field: `"field":"timezone"`},
 		{name: "api: no zone", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: strings.Replace(api(""), `"Europe/London"`, `""`, 1), want: 400, field: `"field":"timezone"`},
-		{name: "api: body over 64 KiB", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: api(`,"x":"` + strings.Repeat("x", 70<<10) + `"`), want: 400, field: "too large"},
+		{name: "api: body over 64 KiB", method: "POST", path: "/api/v1/subscriptions", ctype: "json", body: api(`,"x":"` + strings.Repeat("x", 70<<10) + `"`), want: 413, field: "too large"},
 
 		// POST /subscribe/{program}
 		{name: "form: no CSRF token", method: "POST", path: "/subscribe/basic", ctype: "form", body: form("csrf", "<del>"), header: cookie, want: 403, field: "from another site"},

@@ -270,9 +270,12 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in signup
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&in); err != nil {
-		apiError(w, http.StatusBadRequest, "", "the body is not valid JSON: "+err.Error())
+	if field, err := decodeJSONBody(r.Body, &in); err != nil {
+		status := http.StatusBadRequest
+		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		apiError(w, status, field, err.Error())
 		return
 	}
 	req, fe := s.validate(in, r, "api")
