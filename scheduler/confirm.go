@@ -39,8 +39,11 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 			if s == nil || to == "" {
 				return nil
 			}
+			// The version is kept so that the dispatcher, deferring or
+			// retrying it, keeps the quiet hours it was planned by.
 			d := store.NewDelivery{EnrollmentID: row.ID, SubscriberID: row.SubscriberID, StepKey: key, Kind: "confirm",
-				Phase: row.Phase, Channel: ch, To: to, DueAt: now, NotBefore: e.quietFor(w.prog, ch).Defer(now, w.loc)}
+				Phase: row.Phase, Channel: ch, To: to, DueAt: now, NotBefore: e.quietFor(w.prog, ch).Defer(now, w.loc),
+				ProgramVersionID: row.ProgramVersionID}
 			v := vars
 			v.UnsubscribeURL = e.Links.Unsubscribe(row.SubscriberID, ch)
 			if ch == "email" {

@@ -294,7 +294,7 @@ func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del
 		return ack, nil
 	}
 	ack.Status = "queued"
-	ack.RetryAt = e.retryAt(del)
+	ack.RetryAt = e.retryAt(ctx, del)
 	e.Observer.DeliveryResult(del.Channel, "retried")
 	e.Log.Info("delivery will be retried", "delivery", del.ID, "channel", del.Channel, "attempt", del.Attempts, "code", code, "at", ack.RetryAt)
 	return ack, nil
@@ -305,15 +305,7 @@ func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del
 // them, but one that waited (the dispatchers were down when it was due, a
 // retry) must not go out at night because its time came while no one sent.
 func (e *Engine) stillQuiet(ctx context.Context, del store.Delivery) (time.Time, bool) {
-	q := e.Cfg.EmailQuiet
-	if del.Channel == "sms" {
-		q = e.Cfg.SMSQuiet
-		if del.ProgramVersionID != 0 { // a program may set its own SMS quiet hours
-			if c, err := e.Version(ctx, del.ProgramVersionID); err == nil {
-				q = e.quietFor(c.Program, del.Channel)
-			}
-		}
-	}
+	q := e.quietOf(ctx, del)
 	if q.Start == q.End {
 		return time.Time{}, false
 	}
@@ -326,20 +318,32 @@ func (e *Engine) stillQuiet(ctx context.Context, del store.Delivery) (time.Time,
 	return at, at.After(now)
 }
 
+// quietOf is the quiet hours a claimed message keeps: its program's, which
+// may set its own for SMS, the same ones it was planned by; the
+// deployment's when it has no program (a test message) or the version
+// cannot be loaded now.
+func (e *Engine) quietOf(ctx context.Context, del store.Delivery) Quiet {
+	if del.ProgramVersionID != 0 {
+		if c, err := e.Version(ctx, del.ProgramVersionID); err == nil {
+			return e.quietFor(c.Program, del.Channel)
+		}
+	}
+	if del.Channel == "sms" {
+		return e.Cfg.SMSQuiet
+	}
+	return e.Cfg.EmailQuiet
+}
+
 // retryAt backs off exponentially with jitter and respects quiet hours.
-func (e *Engine) retryAt(del store.Delivery) time.Time {
+func (e *Engine) retryAt(ctx context.Context, del store.Delivery) time.Time {
 	delay := e.Cfg.RetryBase << min(del.Attempts-1, 20)
 	if delay > e.Cfg.RetryMax || delay <= 0 {
 		delay = e.Cfg.RetryMax
 	}
 	delay = time.Duration(float64(delay) * (0.8 + 0.4*rand.Float64()))
 	at := e.Clock.Now().Add(delay)
-	q := e.Cfg.EmailQuiet
-	if del.Channel == "sms" {
-		q = e.Cfg.SMSQuiet
-	}
 	if loc, err := e.Zone(del.Timezone); err == nil {
-		at = q.Defer(at, loc)
+		at = e.quietOf(ctx, del).Defer(at, loc)
 	}
 	return at
 }

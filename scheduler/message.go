@@ -15,15 +15,16 @@ import (
 // step is rendered here, from the values its row keeps, through the pinned
 // version's skeletons (render.Fast): the bodies never pass through the
 // database. A row that carries bodies (a confirmation, a test, a step
-// planned by an older release) goes out as written. Errors are classified
-// like a provider's (channel.Error).
+// planned by an older release) goes out as written; a confirmation's
+// program version is there for its quiet hours. Errors are classified like
+// a provider's (channel.Error).
 func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Message, error) {
 	m := channel.Message{
 		DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
 		Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
 		UnsubscribeURL: del.UnsubscribeURL, UnsubscribeMailto: e.Cfg.Mailto, ListID: e.Cfg.ListID,
 	}
-	if del.ProgramVersionID == 0 {
+	if del.ProgramVersionID == 0 || del.Text != "" || del.HTML != "" {
 		return m, nil
 	}
 	f, err := e.fast(ctx, del.ProgramVersionID)

@@ -69,7 +69,8 @@ type Enrollment struct {
 
 // NewDelivery is a delivery the planner writes. A program step's message
 // carries what it is rendered from when it is sent (ProgramVersionID and
-// the fields after it); a confirmation carries its rendered bodies.
+// the fields after it); a confirmation carries its rendered bodies (and its
+// program version, whose quiet hours it keeps).
 type NewDelivery struct {
 	EnrollmentID   int64
 	SubscriberID   int64
