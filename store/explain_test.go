@@ -112,6 +112,18 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_lock_person_deliveries", []any{int64(300)}},
 		{"admin_person_delivery_counts", []any{int64(300)}},
 		{"admin_erase_cancel_queued", []any{int64(300), now}},
+		// A person's enrollments, whatever their status: an SMS answer,
+		// a STOP, the operator's show, export and erase.
+		{"open_checkin_of_subscriber", []any{int64(300), now}},
+		{"live_enrollments_of", []any{int64(300)}},
+		{"lock_subscriber_enrollments", []any{"p300@example.org", ""}},
+		{"admin_lock_person_enrollments", []any{int64(300)}},
+		{"admin_person_enrollments", []any{int64(300)}},
+		{"admin_person_checkins", []any{int64(300)}},
+		// Export and erase also find rows held only by the address.
+		{"admin_export_person", []any{int64(300), "p300@example.org", "+447700900300"}},
+		{"admin_erase_plan", []any{int64(300), "p300@example.org", "+447700900300"}},
+		{"admin_erase_deliveries", []any{int64(300), "p300@example.org", "+447700900300", now}},
 	}
 	byID := map[string]bool{"ack_deliveries": true, "release_claimed": true, "cancel_suppressed_claimed": true}
 	for _, c := range cases {

@@ -78,9 +78,7 @@ SELECT json_build_object(
         FROM enrollments e JOIN program_versions v ON v.id = e.program_version_id
         WHERE e.subscriber_id = $1) x),
     'deliveries', (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM deliveries d
-        WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
-           OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
-           OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text)),
+        WHERE d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id))),
     'checkins', (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM checkins c
         WHERE c.enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)),
     'inbound_messages', (SELECT coalesce(json_agg(m ORDER BY m.id), '[]') FROM inbound_messages m
@@ -102,15 +100,12 @@ SELECT json_build_object(
 SELECT
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1) AS enrollments,
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')) AS live_enrollments,
-    (SELECT count(*) FROM deliveries d WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
-        OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
-        OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text)) AS deliveries,
+    (SELECT count(*) FROM person_deliveries($1, $2, $3)) AS deliveries,
     (SELECT count(*) FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued') AS queued_deliveries,
-    -- Every message in flight to the person, with or without a subscriber
-    -- id (a send-test): its ack would write the address back.
-    (SELECT count(*) FROM deliveries d WHERE d.status = 'sending' AND (d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
-        OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
-        OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text))) AS sending_deliveries,
+    -- Every message in flight to the person, also one held by the address
+    -- alone: its ack would write the address back.
+    (SELECT count(*) FROM deliveries d WHERE d.status = 'sending'
+        AND d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id))) AS sending_deliveries,
     (SELECT count(*) FROM checkins WHERE enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS checkins,
     (SELECT count(*) FROM checkins WHERE reply_text IS NOT NULL
         AND enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS reply_texts,
@@ -146,9 +141,7 @@ SET to_addr = '', subject = '', preheader = '', body_text = '', body_html = '', 
     first_name = NULL, checkin_token = NULL, provider_id = NULL,
     error = replace(replace(d.error, $2::text, '[erased]'), $3::text, '[erased]'),
     updated_at = $4
-WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
-   OR ($2::text <> '' AND d.channel = 'email' AND d.to_addr = $2::text)
-   OR ($3::text <> '' AND d.channel = 'sms' AND d.to_addr = $3::text);
+WHERE d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id));
 
 -- name: admin_erase_checkins
 -- Answers stay (the funnel counts them); the reply text and the link token go.
