@@ -35,13 +35,6 @@ func newEngine(t *testing.T, clk clock.Clock) *Engine {
 
 func engineOn(t *testing.T, st *store.Store, clk clock.Clock) *Engine {
 	t.Helper()
-	r, err := render.New(testLayouts, render.Config{SMSBrand: "Test", Support: "Call a friend."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := token.NewSigner("test-secret-key-0123456789")
-	links := &token.Links{Base: "https://rekindle.test", Signer: signer, Now: clk.Now}
-	e := New(st, clk, quietLog(), Config{SMSQuiet: DefaultSMSQuiet}, r, links)
 	progs := map[string]*programs.Program{}
 	for _, name := range []string{"basic", "timing"} {
 		p, err := programs.Load(os.DirFS("../programs/testdata"), name)
@@ -50,6 +43,19 @@ func engineOn(t *testing.T, st *store.Store, clk clock.Clock) *Engine {
 		}
 		progs[name] = p
 	}
+	return engineRunning(t, st, clk, progs)
+}
+
+// engineRunning builds an engine over st that runs progs.
+func engineRunning(t *testing.T, st *store.Store, clk clock.Clock, progs map[string]*programs.Program) *Engine {
+	t.Helper()
+	r, err := render.New(testLayouts, render.Config{SMSBrand: "Test", Support: "Call a friend."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := token.NewSigner("test-secret-key-0123456789")
+	links := &token.Links{Base: "https://rekindle.test", Signer: signer, Now: clk.Now}
+	e := New(st, clk, quietLog(), Config{SMSQuiet: DefaultSMSQuiet}, r, links)
 	if err := e.LoadPrograms(context.Background(), progs); err != nil {
 		t.Fatal(err)
 	}

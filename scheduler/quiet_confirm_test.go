@@ -10,8 +10,6 @@ import (
 	"github.com/rekindle/rekindle/clock"
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/programs"
-	"github.com/rekindle/rekindle/render"
-	"github.com/rekindle/rekindle/token"
 )
 
 // A program that sets its own SMS quiet hours keeps them for its
@@ -88,20 +86,10 @@ func TestConfirmationSMSKeepsItsProgramsQuietHours(t *testing.T) {
 func engineWithQuietProgram(t *testing.T, clk clock.Clock, quiet *programs.Window) *Engine {
 	t.Helper()
 	st, _ := testdb.Store(t)
-	r, err := render.New(testLayouts, render.Config{SMSBrand: "Test", Support: "Call a friend."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := token.NewSigner("test-secret-key-0123456789")
-	links := &token.Links{Base: "https://rekindle.test", Signer: signer, Now: clk.Now}
-	e := New(st, clk, quietLog(), Config{SMSQuiet: DefaultSMSQuiet}, r, links)
 	p, err := programs.Load(programs.Embedded(), "rekindle")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.QuietHours = quiet
-	if err := e.LoadPrograms(context.Background(), map[string]*programs.Program{"rekindle": p}); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return engineRunning(t, st, clk, map[string]*programs.Program{"rekindle": p})
 }
