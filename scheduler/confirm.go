@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -16,21 +18,45 @@ const (
 	ConfirmSMSStep   = "confirm-sms"
 )
 
+// ConfirmResendGap is how long after one round of confirmations another may
+// be sent for the same enrollment (the person signs up again because the
+// first never arrived or its link lapsed).
+const ConfirmResendGap = 10 * time.Minute
+
 // PlanConfirmations queues the confirmation messages for a pending
 // enrollment: an email with its confirm link and/or an SMS asking for YES,
-// for each channel still pending. They go through the outbox like any
-// message (kind "confirm", sent even though the enrollment is not active).
+// for each channel the person has not opted out of. A channel confirmed
+// earlier (a returning person) is asked again: this enrollment waits for
+// their own answer, not for someone who typed their address. They go
+// through the outbox like any message (kind "confirm", sent even though the
+// enrollment is not active). Asked again for the same enrollment, it sends
+// a new round (step keys "confirm-email#2", ...), unless the last was
+// planned less than ConfirmResendGap ago.
 func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, confirmURL string) error {
 	return e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
 		row, err := e.Store.LockEnrollment(ctx, tx, enrollmentID)
 		if err != nil {
 			return err
 		}
+		if row.Status != "pending" {
+			return nil
+		}
+		now := e.Clock.Now()
+		rounds, last, err := e.Store.ConfirmationsPlanned(ctx, tx, row.ID)
+		if err != nil {
+			return err
+		}
+		if rounds > 0 && now.Sub(last) < ConfirmResendGap {
+			return nil // one is on its way
+		}
+		round := ""
+		if rounds > 0 {
+			round = "#" + strconv.Itoa(rounds+1)
+		}
 		w, err := e.newWork(ctx, row)
 		if err != nil {
 			return err
 		}
-		now := e.Clock.Now()
 		vars := programs.Vars{FirstName: row.FirstName, ProgramTitle: w.prog.Title, Day: 1, Week: 1,
 			Phase: w.prog.PhaseTitle(w.prog.Phases[0].Key), ConfirmURL: confirmURL, ManageURL: e.Links.Manage(row.SubscriberID)}
 		var b store.PlanBatch
@@ -41,7 +67,7 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 			}
 			// The version is kept so that the dispatcher, deferring or
 			// retrying it, keeps the quiet hours it was planned by.
-			d := store.NewDelivery{EnrollmentID: row.ID, SubscriberID: row.SubscriberID, StepKey: key, Kind: "confirm",
+			d := store.NewDelivery{EnrollmentID: row.ID, SubscriberID: row.SubscriberID, StepKey: key + round, Kind: "confirm",
 				Phase: row.Phase, Channel: ch, To: to, DueAt: now, NotBefore: e.quietFor(w.prog, ch).Defer(now, w.loc),
 				ProgramVersionID: row.ProgramVersionID}
 			v := vars
@@ -62,12 +88,13 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 			b.Deliveries = append(b.Deliveries, d)
 			return nil
 		}
-		if row.EmailStatus == "pending" {
+		asked := func(status string) bool { return status == "pending" || status == "confirmed" }
+		if asked(row.EmailStatus) {
 			if err := add("email", ConfirmEmailStep, row.Email); err != nil {
 				return fmt.Errorf("confirm email: %w", err)
 			}
 		}
-		if row.SMSStatus == "pending" {
+		if asked(row.SMSStatus) {
 			if err := add("sms", ConfirmSMSStep, row.Phone); err != nil {
 				return fmt.Errorf("confirm sms: %w", err)
 			}

@@ -90,12 +90,13 @@ type NewEnrollment struct {
 // person is already in the program.
 func (s *Store) Enroll(ctx context.Context, now time.Time, n NewEnrollment) (subscriberID, enrollmentID int64, err error) {
 	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
-		existing, ferr := s.FindSubscriber(ctx, tx, n.Email, n.Phone)
+		existing, ferr := s.returningSubscriber(ctx, tx, n)
 		switch {
 		case ferr == nil:
 			subscriberID = existing.ID
+			u := returning(existing, n)
 			if _, err := s.stmt(tx, "update_subscriber_channels").ExecContext(ctx, existing.ID, n.FirstName, n.Timezone,
-				keepConfirmed(existing.EmailStatus, n.EmailStatus), keepConfirmed(existing.SMSStatus, n.SMSStatus), now); err != nil {
+				u.emailStatus, u.smsStatus, now, u.email, u.phone); err != nil {
 				return fmt.Errorf("store: update subscriber: %w", err)
 			}
 		case errors.Is(ferr, ErrNotFound):
@@ -126,6 +127,64 @@ func (s *Store) Enroll(ctx context.Context, now time.Time, n NewEnrollment) (sub
 		return s.Event(ctx, tx, now, subscriberID, enrollmentID, "enrolled", map[string]any{"program": n.Program, "status": n.Status})
 	})
 	return subscriberID, enrollmentID, err
+}
+
+// ContactError refuses an enrollment whose email or phone clashes with
+// what is on file: the phone belongs to someone with another email, or a
+// sign-up gives another number than the one on file (only the operator may
+// replace an address: anyone can type one). Field names the input at fault.
+type ContactError struct {
+	Field  string
+	OnFile string // "email" or "phone": the address on file that differs
+	Reason string
+}
+
+func (e *ContactError) Error() string { return e.Field + ": " + e.Reason }
+
+// returningSubscriber is the person an enrollment's email or phone finds,
+// ErrNotFound for someone new, or a *ContactError.
+func (s *Store) returningSubscriber(ctx context.Context, tx *sqlx.Tx, n NewEnrollment) (Subscriber, error) {
+	var found []Subscriber
+	if err := s.stmt(tx, "subscribers_by_contact").SelectContext(ctx, &found, n.Email, n.Phone); err != nil {
+		return Subscriber{}, fmt.Errorf("store: find subscriber: %w", err)
+	}
+	if len(found) == 0 {
+		return Subscriber{}, ErrNotFound
+	}
+	sub := found[0]
+	otherEmail := len(found) > 1 || n.Email != "" && sub.Email != "" && n.Email != sub.Email
+	if otherEmail && (len(found) > 1 || n.Status == "pending") {
+		return Subscriber{}, &ContactError{Field: "phone", OnFile: "email", Reason: "this number is already on file with another email address"}
+	}
+	if n.Status == "pending" && n.Phone != "" && sub.Phone != "" && n.Phone != sub.Phone {
+		return Subscriber{}, &ContactError{Field: "phone", OnFile: "phone", Reason: "this email address is on file with another number"}
+	}
+	return sub, nil
+}
+
+// contactUpdate is what an enrollment writes on a returning person.
+type contactUpdate struct {
+	email, phone           string // "" keeps the one on file
+	emailStatus, smsStatus string // "none" keeps the one on file
+}
+
+// returning works out a returning person's addresses and their statuses. A
+// confirmed address stays confirmed; an address new to them starts from
+// what this enrollment says, never from the confirmation of the one it
+// replaces.
+func returning(sub Subscriber, n NewEnrollment) contactUpdate {
+	u := contactUpdate{emailStatus: n.EmailStatus, smsStatus: n.SMSStatus}
+	if n.Email != "" && n.Email != sub.Email {
+		u.email = n.Email
+	} else {
+		u.emailStatus = keepConfirmed(sub.EmailStatus, n.EmailStatus)
+	}
+	if n.Phone != "" && n.Phone != sub.Phone {
+		u.phone = n.Phone
+	} else {
+		u.smsStatus = keepConfirmed(sub.SMSStatus, n.SMSStatus)
+	}
+	return u
 }
 
 func keepConfirmed(old, new string) string {

@@ -272,7 +272,18 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	switch row.Status {
 	case "active", "paused", "completed":
-		s.message(w, http.StatusOK, "You're already confirmed", "There's nothing more to do. Your messages are on their way.")
+		if row.EmailStatus != "pending" {
+			s.message(w, http.StatusOK, "You're already confirmed", "There's nothing more to do. Your messages are on their way.")
+			return
+		}
+		// They confirmed by text first (YES started the program); the email
+		// address still waits for this button.
+		if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), userAgent(r), id); err != nil {
+			s.oops(w, r, err)
+			return
+		}
+		s.message(w, http.StatusOK, "Your email address is confirmed", "Thank you. From now on your messages come by email as well as by text.",
+			"Every message has a link to pause or unsubscribe whenever you need to.")
 		return
 	case "unenrolled":
 		s.message(w, http.StatusOK, "This sign-up has ended", "You left this program, so there's nothing to confirm. You're welcome to sign up again any time.")

@@ -100,14 +100,12 @@ func (s *server) confirmChannel(ctx context.Context, subscriberID int64, channel
 			if err := s.Engine.Store.SetChannelStatus(ctx, tx, now, sub.ID, channel, "confirmed"); err != nil {
 				return err
 			}
-			if err := s.Engine.Store.RecordConsent(ctx, tx, now, sub.ID, store.Consent{Channel: channel, Action: "confirmed", Text: text, Source: source, IP: ip, UserAgent: ua}); err != nil {
-				return err
-			}
 		}
 		live, err := s.Engine.Store.LiveEnrollmentsTx(ctx, tx, sub.ID)
 		if err != nil {
 			return err
 		}
+		activated := 0
 		for _, e := range live {
 			if e.Status != "pending" || (only != 0 && e.ID != only) {
 				continue
@@ -118,7 +116,13 @@ func (s *server) confirmChannel(ctx context.Context, subscriberID int64, channel
 			if err := s.Engine.Store.Event(ctx, tx, now, sub.ID, e.ID, "confirmed", map[string]any{"channel": channel, "source": source}); err != nil {
 				return err
 			}
+			activated++
 		}
-		return nil
+		// The evidence: a channel confirmed now, or a returning person's
+		// confirmed channel answering for a new sign-up.
+		if st != "pending" && activated == 0 {
+			return nil
+		}
+		return s.Engine.Store.RecordConsent(ctx, tx, now, sub.ID, store.Consent{Channel: channel, Action: "confirmed", Text: text, Source: source, IP: ip, UserAgent: ua})
 	})
 }

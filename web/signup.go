@@ -123,11 +123,23 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	return req, nil
 }
 
-// enroll creates the pending enrollment and sends the confirmations.
-func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) error {
+// enroll creates the pending enrollment and sends the confirmations. A
+// person whose sign-up to this program still waits for confirmation (the
+// message never came, or its link lapsed) is sent it again instead, and
+// again is true; one already in the program gets store.ErrAlreadyEnrolled.
+func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again bool, err error) {
 	_, eid, err := s.Engine.Enroll(r.Context(), req)
-	if err != nil {
-		return err
+	if errors.Is(err, store.ErrAlreadyEnrolled) {
+		pending, perr := s.Engine.Store.PendingEnrollmentOf(r.Context(), req.Email, req.Phone, req.Program)
+		if perr != nil {
+			if !errors.Is(perr, store.ErrNotFound) {
+				s.Log.Error("web: find pending sign-up", "err", perr)
+			}
+			return false, err
+		}
+		eid, again = pending, true
+	} else if err != nil {
+		return false, err
 	}
 	if s.Confirm != nil {
 		if err := s.Confirm(r.Context(), eid); err != nil {
@@ -135,7 +147,7 @@ func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) error {
 			s.Log.Error("web: send confirmation", "enrollment", eid, "err", err)
 		}
 	}
-	return nil
+	return again, nil
 }
 
 // ---- the form ----
@@ -221,15 +233,33 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
 		return
 	}
-	if err := s.enroll(r, req); errors.Is(err, store.ErrAlreadyEnrolled) {
+	_, err := s.enroll(r, req)
+	if fe := contactFieldError(err); fe != nil {
+		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
+		return
+	}
+	if errors.Is(err, store.ErrAlreadyEnrolled) {
 		s.message(w, http.StatusConflict, "You're already signed up",
-			"This email address or phone number is already in "+p.Title+". If you haven't confirmed yet, look for our message in your inbox (or spam folder).")
+			"This email address or phone number is already in "+p.Title+". Every message we send has a link to pause or leave whenever you need to.")
 		return
 	} else if err != nil {
 		s.oops(w, r, err)
 		return
 	}
 	s.inboxPage(w, in)
+}
+
+// contactFieldError turns a clash with the addresses on file into the
+// form's error for the field at fault; nil for any other error.
+func contactFieldError(err error) *fieldError {
+	var ce *store.ContactError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	if ce.OnFile == "email" {
+		return &fieldError{ce.Field, "This mobile number is already signed up with a different email address. Please use that address, or leave the number empty."}
+	}
+	return &fieldError{ce.Field, "This email address is already signed up with a different mobile number. Please use that number, or leave the number empty."}
 }
 
 func (s *server) inboxPage(w http.ResponseWriter, in signup) {
@@ -283,12 +313,21 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
 		return
 	}
-	if err := s.enroll(r, req); errors.Is(err, store.ErrAlreadyEnrolled) {
+	again, err := s.enroll(r, req)
+	if fe := contactFieldError(err); fe != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
+		return
+	}
+	if errors.Is(err, store.ErrAlreadyEnrolled) {
 		apiError(w, http.StatusConflict, "", "already enrolled in this program")
 		return
 	} else if err != nil {
 		s.Log.Error("web: api subscribe", "err", err)
 		apiError(w, http.StatusInternalServerError, "", "something went wrong on our side; try again later")
+		return
+	}
+	if again { // the sign-up was there, waiting: its confirmation went out again
+		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"status": "pending"})

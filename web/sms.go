@@ -140,7 +140,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	if !known {
 		return "We don't have this number on file. Reply HELP for help or STOP to stop texts.", "unknown number", nil
 	}
-	if word == "YES" && sub.SMSStatus == "pending" {
+	// YES also answers for a returning person's new sign-up, on a number
+	// confirmed before (never on one that texted STOP: START re-opens it).
+	if word == "YES" && (sub.SMSStatus == "pending" || sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID)) {
 		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
 			return "", "", err
 		}
@@ -233,6 +235,13 @@ func (s *server) eachLive(ctx context.Context, subscriberID int64, status string
 		}
 	}
 	return n, nil
+}
+
+// waitsForConfirmation reports whether one of the person's enrollments
+// waits for them to confirm it.
+func (s *server) waitsForConfirmation(ctx context.Context, subscriberID int64) bool {
+	n, err := s.eachLive(ctx, subscriberID, "pending", func(int64) (bool, error) { return true, nil })
+	return err == nil && n > 0
 }
 
 // brand is the title of the person's (first) live program, or "Rekindle".

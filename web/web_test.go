@@ -459,8 +459,13 @@ func TestSignupAPIAndConfirm(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM consents WHERE action = 'granted' AND source = 'api' AND consent_text <> ''`); n != 2 {
 		t.Fatalf("granted consents: %d", n)
 	}
-	if code, _ := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","timezone":"Europe/London","consent_email":true}`); code != 409 {
-		t.Fatalf("second sign-up: %d, want 409", code)
+	// Signing up again before confirming sends the confirmation again
+	// (nothing is sent here: this fixture has no confirmation hook).
+	if code, out := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","timezone":"Europe/London","consent_email":true}`); code != 200 || !strings.Contains(out, `"status":"pending"`) {
+		t.Fatalf("second sign-up while pending: %d %s, want 200 pending", code, out)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments`); n != 1 {
+		t.Fatalf("second sign-up while pending: %d enrollments, want the one", n)
 	}
 
 	path := local(f.links.Confirm(enr, 48*time.Hour))
@@ -488,6 +493,75 @@ func TestSignupAPIAndConfirm(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM subscribers WHERE sms_status = 'confirmed'`); n != 1 {
 		t.Fatal("sms not confirmed by YES")
 	}
+	// In the program now: signing up again is refused.
+	if code, _ := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","timezone":"Europe/London","consent_email":true}`); code != 409 {
+		t.Fatalf("sign-up while enrolled: %d, want 409", code)
+	}
+}
+
+// Someone who was in the program before (their email confirmed then) signs
+// up again: the new enrollment waits for their own click, and the link
+// starts it, recording the confirmation.
+func TestReturningPersonConfirmsNewSignup(t *testing.T) {
+	f := newFixture(t)
+	sub, enr := f.enroll("ret@example.org", "")
+	if _, err := f.e.Unenroll(context.Background(), enr, "left"); err != nil {
+		t.Fatal(err)
+	}
+	code, out := api(f, `{"program":"basic","first_name":"Ret","email":"ret@example.org","timezone":"Europe/London","consent_email":true}`)
+	if code != 201 {
+		t.Fatalf("returning sign-up: %d %s", code, out)
+	}
+	var again int64
+	if err := f.e.Store.DB.Get(&again, `SELECT id FROM enrollments WHERE subscriber_id = $1 AND status = 'pending'`, sub); err != nil {
+		t.Fatalf("returning sign-up: no pending enrollment: %v", err)
+	}
+	if code, page := f.do("POST", local(f.links.Confirm(again, 48*time.Hour)), "", ""); code != 200 || !strings.Contains(page, "re confirmed</h1>") {
+		t.Fatalf("confirm the returning sign-up: %d %s", code, page)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'active'`, again); n != 1 {
+		t.Fatal("the link did not start the returning person's new enrollment")
+	}
+	if n := f.count(`SELECT count(*) FROM consents WHERE subscriber_id = $1 AND channel = 'email' AND action = 'confirmed' AND source = 'email-link'`, sub); n != 1 {
+		t.Fatal("the returning person's confirmation was not recorded")
+	}
+}
+
+// Someone who signs up with both and answers the text first is in the
+// program by text; the email link, pressed afterwards, still confirms the
+// email address, so lessons come by email too.
+func TestEmailLinkAfterTextYesConfirmsEmail(t *testing.T) {
+	f := newFixture(t)
+	code, out := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","phone":"07400 123456","timezone":"Europe/London","consent_email":true,"consent_sms":true}`)
+	if code != 201 {
+		t.Fatalf("sign-up: %d %s", code, out)
+	}
+	var enr int64
+	if err := f.e.Store.DB.Get(&enr, `SELECT id FROM enrollments WHERE status = 'pending'`); err != nil {
+		t.Fatal(err)
+	}
+	if out := f.sms("+447400123456", "yes"); !strings.Contains(out, "confirmed") {
+		t.Fatalf("YES: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'active'`, enr); n != 1 {
+		t.Fatal("YES did not start the program")
+	}
+	code, page := f.do("POST", local(f.links.Confirm(enr, 48*time.Hour)), "", "")
+	if code != 200 || !strings.Contains(page, "email address is confirmed") {
+		t.Fatalf("email link after YES: %d %s", code, page)
+	}
+	if n := f.count(`SELECT count(*) FROM subscribers WHERE email_status = 'confirmed' AND sms_status = 'confirmed'`); n != 1 {
+		t.Fatal("the email link after YES left the email address unconfirmed")
+	}
+	if n := f.count(`SELECT count(*) FROM consents WHERE channel = 'email' AND action = 'confirmed' AND source = 'email-link'`); n != 1 {
+		t.Fatal("no confirmed consent recorded for the email address")
+	}
+	// Pressing it again changes nothing more.
+	before := f.state()
+	if code, page := f.do("POST", local(f.links.Confirm(enr, 48*time.Hour)), "", ""); code != 200 || !strings.Contains(page, "already confirmed") {
+		t.Fatalf("second press: %d %s", code, page)
+	}
+	sameState(t, "second press", before, f.state())
 }
 
 func TestSignupFormRejectsBadInput(t *testing.T) {

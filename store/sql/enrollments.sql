@@ -52,3 +52,21 @@ WHERE id = $1 AND status = 'pending';
 -- name: cancel_queued_lessons
 UPDATE deliveries SET status = 'cancelled', error = 'track switched', updated_at = $2
 WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued' AND kind = 'lesson';
+
+-- name: confirmations_planned
+-- How many rounds of confirmation messages an enrollment was sent (the most
+-- on any one channel), and when the last was planned.
+SELECT coalesce(max(x.n), 0) AS rounds, max(x.last) AS last
+FROM (SELECT k.channel, count(*) AS n, max(d.created_at) AS last
+      FROM delivery_keys k JOIN deliveries d ON d.id = k.delivery_id
+      WHERE k.enrollment_id = $1 AND d.kind = 'confirm'
+      GROUP BY k.channel) x;
+
+-- name: pending_enrollment_of
+-- A person's enrollment in a program that still waits for confirmation,
+-- found by their email ($1) or phone ($2).
+SELECT e.id FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id
+WHERE (($1 <> '' AND s.email = $1) OR ($2 <> '' AND s.phone = $2))
+  AND e.program = $3 AND e.status = 'pending'
+ORDER BY e.id
+LIMIT 1;

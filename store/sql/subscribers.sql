@@ -17,13 +17,24 @@ RETURNING id;
 SELECT id FROM subscribers WHERE phone = $1;
 
 -- name: update_subscriber_channels
+-- $7 and $8 are the email and phone to keep ('' keeps the one on file).
 UPDATE subscribers
 SET first_name = CASE WHEN $2 <> '' THEN $2 ELSE first_name END,
     timezone = $3,
     email_status = CASE WHEN $4 <> 'none' THEN $4 ELSE email_status END,
     sms_status = CASE WHEN $5 <> 'none' THEN $5 ELSE sms_status END,
-    updated_at = $6
+    updated_at = $6,
+    email = CASE WHEN $7 <> '' THEN $7 ELSE email END,
+    phone = CASE WHEN $8 <> '' THEN $8 ELSE phone END
 WHERE id = $1;
+
+-- name: subscribers_by_contact
+-- Everyone holding the email ($1) or the phone ($2): at most two people.
+SELECT id, first_name, coalesce(email, '') AS email, coalesce(phone, '') AS phone, timezone,
+       email_status, sms_status
+FROM subscribers
+WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2)
+ORDER BY id;
 
 -- name: insert_consent
 INSERT INTO consents (subscriber_id, channel, action, consent_text, source, ip, user_agent, created_at)
