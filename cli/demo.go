@@ -269,12 +269,12 @@ func (r *reporter) answer(text string, now time.Time) {
 			json.NewEncoder(r.env.Stdout).Encode(map[string]string{"local": now.Format(time.RFC3339), "reply": text, "result": what})
 		}
 	}
-	if cmd, ok := scheduler.FindCommand(r.prog, text); ok {
+	if _, ok := scheduler.FindCommand(r.prog, text); ok {
 		live, err := r.engine.Store.LiveEnrollments(ctx, r.sub)
 		if err != nil || len(live) == 0 {
 			return
 		}
-		acts, err := r.engine.ApplyCommand(ctx, live[0].ID, cmd)
+		acts, _, err := r.engine.ApplyCommand(ctx, live[0].ID, text)
 		if err != nil {
 			line("error: " + err.Error())
 			return

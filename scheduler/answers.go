@@ -150,10 +150,14 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 	return res, nil
 }
 
-// ApplyCommand runs a program command (such as MOVED ON) on an enrollment.
-func (e *Engine) ApplyCommand(ctx context.Context, enrollmentID int64, cmd programs.Command) ([]string, error) {
-	var acts []string
-	err := e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+// ApplyCommand runs the program command a whole-message reply names (such
+// as MOVED ON) on a running enrollment, as the program version the
+// enrollment is pinned to defines it: a newer version's command may send a
+// step or switch to a track this one lacks. ok is false when the
+// enrollment is not running or its version has no such command.
+func (e *Engine) ApplyCommand(ctx context.Context, enrollmentID int64, text string) (acts []string, ok bool, err error) {
+	err = e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		acts, ok = nil, false
 		row, err := e.Store.LockEnrollment(ctx, tx, enrollmentID)
 		if err != nil {
 			return err
@@ -165,13 +169,21 @@ func (e *Engine) ApplyCommand(ctx context.Context, enrollmentID int64, cmd progr
 		if err != nil {
 			return err
 		}
+		cmd, found := FindCommand(w.prog, text)
+		if !found {
+			return nil
+		}
+		ok = true
 		acts, err = e.applyBranch(ctx, tx, w, nil, cmd.Send, cmd.Switch, nil, e.Clock.Now())
 		if err != nil {
 			return err
 		}
 		return e.Store.Event(ctx, tx, e.Clock.Now(), row.SubscriberID, row.ID, "command", map[string]any{"actions": acts})
 	})
-	return acts, err
+	if err != nil {
+		return nil, false, err
+	}
+	return acts, ok, nil
 }
 
 // FindCommand finds the program command a whole-message reply names.
@@ -192,6 +204,14 @@ func FindCommand(p *programs.Program, text string) (programs.Command, bool) {
 func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, asked *programs.Step, send, switchTo string, ext *programs.Extend, now time.Time) ([]string, error) {
 	var acts []string
 	var b store.PlanBatch
+	// Validation keeps a version's branches within the version; a branch
+	// from elsewhere must fail here, not reach a nil step.
+	if send != "" && w.prog.Step(send) == nil {
+		return nil, fmt.Errorf("program version %d has no step %q", w.row.ProgramVersionID, send)
+	}
+	if switchTo != "" && w.prog.Track(switchTo) == nil {
+		return nil, fmt.Errorf("program version %d has no track %q", w.row.ProgramVersionID, switchTo)
+	}
 	today := LocalDate(now, w.loc)
 	if ext != nil && asked != nil {
 		if w.ext[asked.Key] < ext.Max {

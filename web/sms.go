@@ -185,17 +185,12 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	if err != nil {
 		return "", "", err
 	}
-	progs := s.Engine.Programs()
 	for _, e := range live {
-		p := progs[e.Program]
-		if p == nil {
-			continue
+		acts, ok, err := s.Engine.ApplyCommand(ctx, e.ID, text)
+		if err != nil {
+			return "", "", err
 		}
-		if cmd, ok := scheduler.FindCommand(p, text); ok {
-			acts, err := s.Engine.ApplyCommand(ctx, e.ID, cmd)
-			if err != nil {
-				return "", "", err
-			}
+		if ok {
 			return "Got it, thank you for telling us. We've adjusted your program to fit.", "command: " + strings.Join(acts, ", "), nil
 		}
 	}

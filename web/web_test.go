@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -670,3 +671,59 @@ func TestPauseResumeAndManage(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A command added by a newer program version, sending a step the person's
+// pinned version lacks, is not run on them (it used to reach a nil step):
+// their text is answered as any other, and their enrollment is unchanged.
+// Someone on the newer version gets the command.
+func TestCommandOfANewerVersionOnly(t *testing.T) {
+	f := newFixture(t)
+	_, old := f.enroll("old@example.org", "+447700900301")
+
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../programs/testdata")); err != nil {
+		t.Fatal(err)
+	}
+	yaml := filepath.Join(dir, "basic", "program.yaml")
+	b, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(b), `version: "1"`, `version: "2"`, 1)
+	v2 = strings.Replace(v2, `        content: content/support.md
+commands:
+`, `        content: content/support.md
+      - key: first-aid
+        kind: message
+        channels: [email, sms]
+        content: content/support.md
+commands:
+  - match: ["rough day"]
+    send: first-aid
+`, 1)
+	if err := os.WriteFile(yaml, []byte(v2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := programs.Load(os.DirFS(dir), "basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
+		t.Fatal(err)
+	}
+	_, fresh := f.enroll("new@example.org", "+447700900302")
+
+	before := f.count(`SELECT count(*) FROM deliveries WHERE enrollment_id = $1`, old)
+	if out := f.sms("+447700900301", "rough day"); strings.Contains(out, "adjusted") {
+		t.Fatalf("the newer version's command ran on version 1: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE enrollment_id = $1`, old); n != before {
+		t.Fatalf("version 1 enrollment: %d deliveries after the text, want %d", n, before)
+	}
+	if out := f.sms("+447700900302", "rough day"); !strings.Contains(out, "adjusted") {
+		t.Fatalf("version 2 enrollment, command: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND step_key LIKE 'first-aid@%'`, fresh); n != 2 {
+		t.Fatalf("version 2 enrollment: %d first-aid deliveries, want email and text", n)
+	}
+}
