@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"unicode/utf8"
 )
@@ -21,10 +23,27 @@ func decodeJSONBody(r io.Reader, v any) (field string, err error) {
 	if !utf8.Valid(body) {
 		return invalidUTF8Field(body), fmt.Errorf("the body is not valid UTF-8")
 	}
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(v); err != nil {
+	err = json.NewDecoder(bytes.NewReader(body)).Decode(v)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		// Valid JSON with a value of the wrong kind: name the member.
+		return te.Field, fmt.Errorf("%s must be %s, not a JSON %s", te.Field, kindOf(te.Type), te.Value)
+	}
+	if err != nil {
 		return "", fmt.Errorf("the body is not valid JSON: %w", err)
 	}
 	return "", nil
+}
+
+// kindOf names a Go type as the API documents the value it wants.
+func kindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	default:
+		return "a " + t.String()
+	}
 }
 
 // invalidUTF8Field names the first top-level member, in name order, whose
