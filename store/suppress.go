@@ -37,3 +37,13 @@ func (s *Store) suppress(ctx context.Context, tx *sqlx.Tx, now time.Time, sup []
 	}
 	return nil
 }
+
+// SuppressedChannels returns which of email and phone are suppressed:
+// "email", "sms", both or none.
+func (s *Store) SuppressedChannels(ctx context.Context, email, phone string) ([]string, error) {
+	var chans pq.StringArray
+	if err := s.stmt(nil, "suppressed_channels").GetContext(ctx, &chans, email, phone); err != nil {
+		return nil, fmt.Errorf("store: suppressed channels: %w", err)
+	}
+	return chans, nil
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -229,6 +231,13 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "web")
+	if fe == nil {
+		var err error
+		if fe, err = s.optedOut(r.Context(), req); err != nil {
+			s.oops(w, r, err)
+			return
+		}
+	}
 	if fe != nil {
 		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
 		return
@@ -247,6 +256,28 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inboxPage(w, in)
+}
+
+// optedOut refuses a sign-up to an address that opted out: nothing may be
+// sent to it, not even the confirmation, so the person is told how to have
+// it back instead of being told a message is on its way.
+func (s *server) optedOut(ctx context.Context, req scheduler.EnrollRequest) (*fieldError, error) {
+	chans, err := s.Engine.Store.SuppressedChannels(ctx, req.Email, req.Phone)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case slices.Contains(chans, "email"):
+		msg := "This address unsubscribed from our emails earlier, so we won't email it again."
+		if s.SupportContact != "" {
+			msg += " If you'd like them back, write to us at " + s.SupportContact + "."
+		}
+		return &fieldError{"email", msg}, nil
+	case slices.Contains(chans, "sms"):
+		return &fieldError{"phone", "This number asked us to stop texting it, so we won't text it again from a sign-up. " +
+			"To have texts back, reply START to any text from us first, or leave the number empty."}, nil
+	}
+	return nil, nil
 }
 
 // contactFieldError turns a clash with the addresses on file into the
@@ -309,6 +340,14 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "api")
+	if fe == nil {
+		var err error
+		if fe, err = s.optedOut(r.Context(), req); err != nil {
+			s.Log.Error("web: api subscribe", "err", err)
+			apiError(w, http.StatusInternalServerError, "", "something went wrong on our side; try again later")
+			return
+		}
+	}
 	if fe != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
 		return

@@ -727,3 +727,35 @@ commands:
 		t.Fatalf("version 2 enrollment: %d first-aid deliveries, want email and text", n)
 	}
 }
+
+// Someone who opted out and signs up again is told how to have messages
+// back, not that a confirmation is on its way (it could not be sent), and
+// nothing changes; after START by text, a sign-up by phone goes through.
+func TestSignupAfterOptOutSaysWhy(t *testing.T) {
+	f := newFixture(t)
+	sub, _ := f.enroll("gone@example.org", "+447400123501")
+	if code, _ := f.do("POST", local(f.links.Unsubscribe(sub, "email")), "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"); code != 200 {
+		t.Fatalf("unsubscribe: %d", code)
+	}
+	if out := f.sms("+447400123501", "STOP"); !strings.Contains(out, "unsubscribed") {
+		t.Fatalf("STOP: %s", out)
+	}
+	before := f.state()
+	code, out := api(f, `{"program":"basic","first_name":"Gus","email":"gone@example.org","timezone":"Europe/London","consent_email":true}`)
+	if code != 400 || !strings.Contains(out, `"field":"email"`) || !strings.Contains(out, "unsubscribed from our emails") || !strings.Contains(out, "help@rekindle.test") {
+		t.Fatalf("sign-up with an unsubscribed email: %d %s", code, out)
+	}
+	code, out = api(f, `{"program":"basic","first_name":"Gus","phone":"07400 123501","timezone":"Europe/London","consent_sms":true}`)
+	if code != 400 || !strings.Contains(out, `"field":"phone"`) || !strings.Contains(out, "START") {
+		t.Fatalf("sign-up with a number that texted STOP: %d %s", code, out)
+	}
+	sameState(t, "sign-ups to opted-out addresses", before, f.state())
+
+	if out := f.sms("+447400123501", "START"); !strings.Contains(out, "resubscribed") {
+		t.Fatalf("START: %s", out)
+	}
+	code, out = api(f, `{"program":"basic","first_name":"Gus","phone":"07400 123501","timezone":"Europe/London","consent_sms":true}`)
+	if code != 201 {
+		t.Fatalf("sign-up by phone after START: %d %s", code, out)
+	}
+}

@@ -50,3 +50,11 @@ SELECT program_version_id FROM enrollments WHERE id = $1;
 SELECT id, program, status FROM enrollments
 WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')
 ORDER BY id;
+
+-- name: suppressed_channels
+-- Which of an email ($1) and a phone ($2) opted out (or bounced for good),
+-- in either form a suppression is kept (an erased person's as a hash).
+SELECT coalesce(array_agg(DISTINCT channel ORDER BY channel), '{}') AS channels
+FROM suppressions
+WHERE ($1 <> '' AND channel = 'email' AND address IN ($1, erased_address($1)))
+   OR ($2 <> '' AND channel = 'sms' AND address IN ($2, erased_address($2)));
