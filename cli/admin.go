@@ -223,7 +223,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	st, err := db.Status(ctx, time.Now())
+	st, err := db.Status(ctx, time.Now(), false)
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,7 @@ func (a *app) ready(ctx context.Context) error {
 }
 
 func (a *app) snapshot(ctx context.Context) (metrics.Snapshot, error) {
-	st, err := a.store.Status(ctx, a.clock.Now())
+	st, err := a.store.Status(ctx, a.clock.Now(), true)
 	if err != nil {
 		return metrics.Snapshot{}, err
 	}

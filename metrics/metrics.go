@@ -289,7 +289,7 @@ func newSnapshotCollector(errs prometheus.Counter) *snapshotCollector {
 		enrollments: prometheus.NewDesc(name("enrollments"),
 			"Enrollments by program, phase and status.", []string{"program", "phase", "status"}, nil),
 		deliveries: prometheus.NewDesc(name("deliveries"),
-			"Delivery rows currently in each status, by channel.", []string{"channel", "status"}, nil),
+			"Deliveries queued and being sent, by channel (sent, failed and cancelled ones are counted by rekindle_deliveries_total).", []string{"channel", "status"}, nil),
 	}
 }
 

@@ -120,6 +120,8 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_lock_person_enrollments", []any{int64(300)}},
 		{"admin_person_enrollments", []any{int64(300)}},
 		{"admin_person_checkins", []any{int64(300)}},
+		// What every /metrics scrape reads.
+		{"delivery_in_flight_counts", nil},
 		// Export and erase also find rows held only by the address.
 		{"admin_export_person", []any{int64(300), "p300@example.org", "+447700900300"}},
 		{"admin_erase_plan", []any{int64(300), "p300@example.org", "+447700900300"}},

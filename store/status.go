@@ -26,12 +26,19 @@ type Status struct {
 }
 
 // Status counts enrollments and deliveries and measures the due backlog.
-func (s *Store) Status(ctx context.Context, now time.Time) (Status, error) {
+// With inFlight, only queued and sending deliveries are counted (what a
+// metrics scrape reads, through indexes); without, every delivery by status
+// (the operator's `status`, which reads the table).
+func (s *Store) Status(ctx context.Context, now time.Time, inFlight bool) (Status, error) {
 	var st Status
 	if err := s.stmt(nil, "enrollment_counts").SelectContext(ctx, &st.Enrollments); err != nil {
 		return st, fmt.Errorf("store: status: %w", err)
 	}
-	if err := s.stmt(nil, "delivery_counts").SelectContext(ctx, &st.Deliveries); err != nil {
+	deliveries := "delivery_counts"
+	if inFlight {
+		deliveries = "delivery_in_flight_counts"
+	}
+	if err := s.stmt(nil, deliveries).SelectContext(ctx, &st.Deliveries); err != nil {
 		return st, fmt.Errorf("store: status: %w", err)
 	}
 	if err := s.stmt(nil, "due_backlog").QueryRowxContext(ctx, now).Scan(&st.DueEnrollments, &st.OldestDueSeconds); err != nil {
