@@ -173,8 +173,10 @@ func (l *loader) validateStep(p *Program, s *Step, onDemand bool, sp string, pha
 	case hasCron:
 		if s.Cron == "" {
 			l.problem(sp, f("cron"), "required with window")
-		} else if _, err := ParseCron(s.Cron); err != nil {
+		} else if sched, err := ParseCron(s.Cron); err != nil {
 			l.problem(sp+".cron", f("cron"), fmt.Sprintf("%q: %v", s.Cron, err))
+		} else if twice := firesTwiceADay(sched); twice != "" {
+			l.problem(sp+".cron", f("cron"), fmt.Sprintf("fires more than once a day (%s); a repeating step may run at most once a day", twice))
 		}
 		if s.Window == nil {
 			l.problem(sp, f("window"), "required with cron: {from_day, to_day}")
