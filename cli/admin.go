@@ -343,5 +343,5 @@ func runConfig(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return config.Print(env.Stdout, env.Getenv, fs)
+	return config.PrintLookup(env.Stdout, env.Lookup, fs)
 }

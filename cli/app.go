@@ -40,7 +40,7 @@ type app struct {
 
 // loadConfig reads the settings table with the flags in fs.
 func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
-	cfg, _, err := config.Load(env.Getenv, fs)
+	cfg, _, err := config.LoadLookup(env.Lookup, fs)
 	return cfg, err
 }
 

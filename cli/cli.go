@@ -9,12 +9,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/rekindle/rekindle/config"
 )
 
 // Env is what a command runs with.
 type Env struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
+	// Lookup reads the environment as os.LookupEnv does: a variable set to
+	// "" is not an unset one (REKINDLE_QUIET_HOURS= means none).
+	Lookup config.Lookup
+}
+
+// Getenv is the variable's value, "" when unset.
+func (e *Env) Getenv(name string) string {
+	v, _ := e.Lookup(name)
+	return v
 }
 
 type command struct {
@@ -47,9 +57,10 @@ func commands() []command {
 	}
 }
 
-// Run runs one subcommand.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &Env{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+// Run runs one subcommand, reading the environment through lookup
+// (os.LookupEnv).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	env := &Env{Stdout: stdout, Stderr: stderr, Lookup: lookup}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr)
 		if len(args) == 0 {

@@ -14,7 +14,7 @@ import (
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+	code := Run(context.Background(), args, &out, &errb, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	return code, out.String(), errb.String()
 }
 
@@ -127,5 +127,23 @@ func TestEnrollStatusPauseAgainstPostgres(t *testing.T) {
 	}
 	if code, _, _ := run(t, env, "unenroll", "--phone", "+351912345678"); code != 0 {
 		t.Fatal("unenroll by phone failed")
+	}
+}
+
+// The binary reads the environment as it is: REKINDLE_QUIET_HOURS set to
+// nothing turns SMS quiet hours off (unset keeps 21:00-08:00), and a region
+// code phone numbers cannot be read with is refused, naming it.
+func TestConfigReadsTheEnvironmentAsSet(t *testing.T) {
+	code, out, errs := run(t, map[string]string{"REKINDLE_QUIET_HOURS": ""}, "config")
+	if code != 0 || !strings.Contains(out, "REKINDLE_QUIET_HOURS=\t# env") {
+		t.Fatalf("empty quiet hours: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = run(t, nil, "config")
+	if code != 0 || !strings.Contains(out, "REKINDLE_QUIET_HOURS=21:00-08:00\t# default") {
+		t.Fatalf("unset quiet hours: exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = run(t, map[string]string{"REKINDLE_DEFAULT_REGION": "gb"}, "config")
+	if code != 1 || !strings.Contains(errs, `REKINDLE_DEFAULT_REGION: "gb"`) || !strings.Contains(errs, `"GB"`) {
+		t.Fatalf("region gb: exit %d: %s", code, errs)
 	}
 }

@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 
 	quiet := env
 	if !*asJSON {
-		quiet = &Env{Stdout: env.Stdout, Stderr: io.Discard, Getenv: env.Getenv}
+		quiet = &Env{Stdout: env.Stdout, Stderr: io.Discard, Lookup: env.Lookup}
 	}
 	cfg.LogLevel = "error"
 	a, err := wire(ctx, quiet, cfg, wireOptions{clock: clk, migrate: true, channels: true})

@@ -48,7 +48,7 @@ func wireHarness(t *testing.T, env map[string]string, clk clock.Clock) *engineHa
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := wire(context.Background(), &Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv}, cfg,
+	a, err := wire(context.Background(), &Env{Stdout: io.Discard, Stderr: io.Discard, Lookup: config.Getenv(getenv)}, cfg,
 		wireOptions{clock: clk, migrate: true, channels: true})
 	if err != nil {
 		t.Fatal(err)

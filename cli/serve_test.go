@@ -32,7 +32,7 @@ func startServe(t *testing.T, env map[string]string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
-		done <- Run(ctx, []string{"serve"}, io.Discard, io.Discard, func(k string) string { return env[k] })
+		done <- Run(ctx, []string{"serve"}, io.Discard, io.Discard, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -2,6 +2,11 @@
 // variable with its default, whether it is a secret, and how it is checked.
 // Flags override the environment; secrets may also come from NAME_FILE or a
 // systemd credential ($CREDENTIALS_DIRECTORY/<credential>).
+//
+// A variable set to the empty string is the same as an unset one (the
+// default applies), except for the rows marked EmptyOK, where empty is a
+// documented value meaning "none": REKINDLE_QUIET_HOURS= disables SMS quiet
+// hours. Telling the two apart needs os.LookupEnv semantics (LoadLookup).
 package config
 
 import (
@@ -75,7 +80,10 @@ type Var struct {
 	Secret     bool
 	Credential string // systemd credential name for secrets
 	Help       string
-	set        func(c *Config, v string) error
+	// EmptyOK: the variable set to the empty string means "none" (the value
+	// is empty) instead of "use the default". See the comment on Table.
+	EmptyOK bool
+	set     func(c *Config, v string) error
 }
 
 func str(f func(*Config) *string, check ...func(string) error) func(*Config, string) error {
@@ -194,6 +202,27 @@ func minLen(n int) func(string) error {
 }
 
 // Table is every setting rekindle reads.
+//
+// EmptyOK is set only where the help says empty means none or off: the two
+// quiet-hours settings, REKINDLE_SMTP_HOST and TWILIO_ACCOUNT_SID (empty: no
+// provider, the file channel) and REKINDLE_UNSUBSCRIBE_MAILTO. Of these only
+// REKINDLE_QUIET_HOURS has a non-empty default, so it is the one whose value
+// changes; for the others it only makes Source say "env". Everywhere else an
+// empty variable still means the default, on purpose:
+//   - durations, numbers, REKINDLE_SMTP_PORT, REKINDLE_AUTO_MIGRATE, the
+//     one-of settings (log format and level, SMTP TLS), URLs,
+//     REKINDLE_EMAIL_FROM and REKINDLE_DEFAULT_REGION: empty is not a valid
+//     value, and systemd/rekindle.env.example invites lines such as
+//     "REKINDLE_BASE_URL=" that an operator may uncomment unfilled;
+//   - REKINDLE_LISTEN, REKINDLE_OUTBOX_DIR: an empty address (every
+//     interface, a random port) or folder is no sensible reading of an
+//     empty line;
+//   - REKINDLE_SMS_BRAND: every SMS and opt-in/opt-out reply must name the
+//     sender, so empty must not silently drop the brand;
+//   - secrets (DATABASE_URL among them): empty falls through to NAME_FILE and the systemd credential
+//     (a unit may carry "REKINDLE_SMTP_PASSWORD=" while the credential holds
+//     the password), then to the default;
+//   - the remaining settings default to empty, so empty and unset agree.
 var Table = []Var{
 	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Help: "PostgreSQL connection URL",
 		set: str(func(c *Config) *string { return &c.DatabaseURL })},
@@ -213,9 +242,9 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.ProgramsDir })},
 	{Name: "REKINDLE_TEMPLATES_DIR", Default: "", Help: "load templates from this folder instead of the embedded ones",
 		set: str(func(c *Config) *string { return &c.TemplatesDir })},
-	{Name: "REKINDLE_QUIET_HOURS", Default: "21:00-08:00", Help: "SMS quiet hours, recipient-local; empty for none",
+	{Name: "REKINDLE_QUIET_HOURS", Default: "21:00-08:00", EmptyOK: true, Help: "SMS quiet hours, recipient-local; empty for none",
 		set: str(func(c *Config) *string { return &c.QuietHours }, optional(quiet))},
-	{Name: "REKINDLE_EMAIL_QUIET_HOURS", Default: "", Help: "email quiet hours; empty for none",
+	{Name: "REKINDLE_EMAIL_QUIET_HOURS", Default: "", EmptyOK: true, Help: "email quiet hours; empty for none",
 		set: str(func(c *Config) *string { return &c.EmailQuietHours }, optional(quiet))},
 	{Name: "REKINDLE_CATCHUP_GRACE", Default: "6h", Help: "a step later than this is stale: the calendar shifts",
 		set: dur(func(c *Config) *time.Duration { return &c.CatchupGrace }, time.Minute)},
@@ -229,7 +258,7 @@ var Table = []Var{
 		set: integer(func(c *Config) *int { return &c.ClaimLoops }, 1, 16)},
 	{Name: "REKINDLE_RETRY_BASE", Default: "30s", Help: "first retry delay after a temporary provider error, doubling up to 1h",
 		set: dur(func(c *Config) *time.Duration { return &c.RetryBase }, 100*time.Millisecond)},
-	{Name: "REKINDLE_SMTP_HOST", Default: "", Help: "SMTP server; empty uses the file channel for email",
+	{Name: "REKINDLE_SMTP_HOST", Default: "", EmptyOK: true, Help: "SMTP server; empty uses the file channel for email",
 		set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Name: "REKINDLE_SMTP_PORT", Default: "587", Help: "SMTP port",
 		set: integer(func(c *Config) *int { return &c.SMTPPort }, 1, 65535)},
@@ -243,7 +272,7 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.EmailFrom }, address)},
 	{Name: "REKINDLE_EMAIL_REPLY_TO", Default: "", Help: "Reply-To address",
 		set: str(func(c *Config) *string { return &c.EmailReplyTo }, optional(address))},
-	{Name: "REKINDLE_UNSUBSCRIBE_MAILTO", Default: "", Help: "mailbox for mailto: unsubscribe requests in List-Unsubscribe (you process it; rekindle reads no mail); empty for none",
+	{Name: "REKINDLE_UNSUBSCRIBE_MAILTO", Default: "", EmptyOK: true, Help: "mailbox for mailto: unsubscribe requests in List-Unsubscribe (you process it; rekindle reads no mail); empty for none",
 		set: str(func(c *Config) *string { return &c.UnsubMailto }, optional(bareAddress))},
 	{Name: "REKINDLE_EMAIL_RATE", Default: "10", Help: "emails per second, per instance",
 		set: num(func(c *Config) *float64 { return &c.EmailRate })},
@@ -251,7 +280,7 @@ var Table = []Var{
 		set: integer(func(c *Config) *int { return &c.EmailWorkers }, 1, 64)},
 	{Name: "REKINDLE_SMTP_TIMEOUT", Default: "30s", Help: "SMTP connect and per-message timeout",
 		set: dur(func(c *Config) *time.Duration { return &c.SMTPTimeout }, 100*time.Millisecond)},
-	{Name: "TWILIO_ACCOUNT_SID", Default: "", Help: "Twilio account SID; empty uses the file channel for SMS",
+	{Name: "TWILIO_ACCOUNT_SID", Default: "", EmptyOK: true, Help: "Twilio account SID; empty uses the file channel for SMS",
 		set: str(func(c *Config) *string { return &c.TwilioAccountSID })},
 	{Name: "TWILIO_AUTH_TOKEN", Default: "", Secret: true, Credential: "twilio-auth-token", Help: "Twilio auth token",
 		set: str(func(c *Config) *string { return &c.TwilioAuthToken })},
@@ -271,8 +300,8 @@ var Table = []Var{
 		set: dur(func(c *Config) *time.Duration { return &c.TwilioTimeout }, 100*time.Millisecond)},
 	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters)",
 		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(16)))},
-	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code",
-		set: str(func(c *Config) *string { return &c.DefaultRegion })},
+	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code (upper case, e.g. GB)",
+		set: str(func(c *Config) *string { return &c.DefaultRegion }, region)},
 	{Name: "REKINDLE_SMS_BRAND", Default: "Rekindle", Help: "prefix of every SMS",
 		set: str(func(c *Config) *string { return &c.SMSBrand })},
 	{Name: "REKINDLE_POSTAL_ADDRESS", Default: "", Help: "sender's postal address for email footers",
@@ -314,12 +343,39 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("config: %s: %v", e.Name, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Load builds the configuration from defaults, the environment (and secret
-// files), then the flags set on fs (registered with Flags). Every bad value
-// is reported, the first one in the error.
+// Lookup reads one environment variable with os.LookupEnv's semantics: ok is
+// false when the variable is unset, true when it is set, even to "".
+type Lookup func(name string) (value string, ok bool)
+
+// Getenv adapts a getenv function, which cannot tell an empty variable from
+// an unset one: every empty variable counts as unset.
+func Getenv(getenv func(string) string) Lookup {
+	return func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	}
+}
+
+// Load is LoadLookup(Getenv(getenv), fs): with a plain getenv an empty
+// variable counts as unset, so REKINDLE_QUIET_HOURS= keeps the default. Pass
+// os.LookupEnv to LoadLookup to honour it.
 func Load(getenv func(string) string, fs *flag.FlagSet) (*Config, Source, error) {
+	return LoadLookup(Getenv(getenv), fs)
+}
+
+// LoadLookup builds the configuration from defaults, the environment (and
+// secret files), then the flags set on fs (registered with Flags). Every bad
+// value is reported, the first one in the error.
+func LoadLookup(lookup Lookup, fs *flag.FlagSet) (*Config, Source, error) {
+	c, src, _, err := load(lookup, fs)
+	return c, src, err
+}
+
+// load also returns each variable's effective text, for Print.
+func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, error) {
 	c := &Config{}
 	src := Source{}
+	vals := map[string]string{}
 	setFlags := map[string]string{}
 	if fs != nil {
 		fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = f.Value.String() })
@@ -327,10 +383,10 @@ func Load(getenv func(string) string, fs *flag.FlagSet) (*Config, Source, error)
 	var errs []error
 	for _, v := range Table {
 		val, from := v.Default, "default"
-		if s := getenv(v.Name); s != "" {
+		if s, ok := lookup(v.Name); ok && (s != "" || v.EmptyOK) {
 			val, from = s, "env"
 		} else if v.Secret {
-			if s, where, err := secretFrom(getenv, v); err != nil {
+			if s, where, err := secretFrom(lookup, v); err != nil {
 				errs = append(errs, &Error{v.Name, err})
 				continue
 			} else if where != "" {
@@ -345,23 +401,24 @@ func Load(getenv func(string) string, fs *flag.FlagSet) (*Config, Source, error)
 			continue
 		}
 		src[v.Name] = from
+		vals[v.Name] = val
 	}
 	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
+		return nil, nil, nil, errors.Join(errs...)
 	}
-	return c, src, nil
+	return c, src, vals, nil
 }
 
 // secretFrom reads NAME_FILE or $CREDENTIALS_DIRECTORY/<credential>.
-func secretFrom(getenv func(string) string, v Var) (string, string, error) {
-	if p := getenv(v.Name + "_FILE"); p != "" {
+func secretFrom(lookup Lookup, v Var) (string, string, error) {
+	if p, _ := lookup(v.Name + "_FILE"); p != "" {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return "", "", fmt.Errorf("%s_FILE: %w", v.Name, err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), "file", nil
 	}
-	if dir := getenv("CREDENTIALS_DIRECTORY"); dir != "" && v.Credential != "" {
+	if dir, _ := lookup("CREDENTIALS_DIRECTORY"); dir != "" && v.Credential != "" {
 		b, err := os.ReadFile(filepath.Join(dir, v.Credential))
 		if err == nil {
 			return strings.TrimRight(string(b), "\r\n"), "credential", nil
@@ -380,35 +437,24 @@ func Flags(fs *flag.FlagSet) {
 	}
 }
 
-// Print writes the effective configuration, secrets masked.
+// Print is PrintLookup(w, Getenv(getenv), fs).
 func Print(w io.Writer, getenv func(string) string, fs *flag.FlagSet) error {
-	_, src, err := Load(getenv, fs)
+	return PrintLookup(w, Getenv(getenv), fs)
+}
+
+// PrintLookup writes the effective configuration, secrets masked: the very
+// values LoadLookup uses, with their source.
+func PrintLookup(w io.Writer, lookup Lookup, fs *flag.FlagSet) error {
+	_, src, vals, err := load(lookup, fs)
 	if err != nil {
 		return err
 	}
 	for _, v := range Table {
-		val := effective(v, getenv, fs)
+		val := vals[v.Name]
 		if v.Secret && val != "" {
 			val = "********"
 		}
 		fmt.Fprintf(w, "%s=%s\t# %s\n", v.Name, val, src[v.Name])
 	}
 	return nil
-}
-
-func effective(v Var, getenv func(string) string, fs *flag.FlagSet) string {
-	val := v.Default
-	if s := getenv(v.Name); s != "" {
-		val = s
-	} else if v.Secret {
-		if s, where, _ := secretFrom(getenv, v); where != "" {
-			val = s
-		}
-	}
-	if fs != nil {
-		if f := fs.Lookup(FlagName(v.Name)); f != nil && f.Value.String() != "" {
-			val = f.Value.String()
-		}
-	}
-	return val
 }
