@@ -64,6 +64,7 @@ type Config struct {
 	TwilioTimeout    time.Duration
 	SecretKey        string
 	DefaultRegion    string
+	TrustedProxies   string
 	SMSBrand         string
 	PostalAddress    string
 	SupportContact   string
@@ -302,6 +303,8 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(16)))},
 	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code (upper case, e.g. GB)",
 		set: str(func(c *Config) *string { return &c.DefaultRegion }, region)},
+	{Name: "REKINDLE_TRUSTED_PROXIES", Default: "", EmptyOK: true, Help: "reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated); empty: the connection's address is the client's",
+		set: str(func(c *Config) *string { return &c.TrustedProxies }, proxies)},
 	{Name: "REKINDLE_SMS_BRAND", Default: "Rekindle", Help: "prefix of every SMS",
 		set: str(func(c *Config) *string { return &c.SMSBrand })},
 	{Name: "REKINDLE_POSTAL_ADDRESS", Default: "", Help: "sender's postal address for email footers",

@@ -43,7 +43,8 @@ func TestBadValueNamesTheVariable(t *testing.T) {
 	for name, val := range map[string]string{
 		"REKINDLE_TICK": "soon", "REKINDLE_SMTP_TLS": "ssl", "REKINDLE_QUIET_HOURS": "9pm-8am",
 		"REKINDLE_SMTP_PORT": "70000", "REKINDLE_BASE_URL": "example.org", "REKINDLE_SECRET_KEY": "short",
-		"REKINDLE_DEFAULT_REGION": "UK",
+		"REKINDLE_DEFAULT_REGION":  "UK",
+		"REKINDLE_TRUSTED_PROXIES": "10.0.0.0/33",
 	} {
 		_, _, err := Load(env(map[string]string{name: val}), nil)
 		var ce *Error

@@ -208,7 +208,7 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 		source = "one-click"
 	}
-	if err := s.optOut(ctx, sub, ch, source, clientIP(r), userAgent(r)); err != nil {
+	if err := s.optOut(ctx, sub, ch, source, s.clientIP(r), userAgent(r)); err != nil {
 		s.oops(w, r, err)
 		return
 	}
@@ -278,7 +278,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		}
 		// They confirmed by text first (YES started the program); the email
 		// address still waits for this button.
-		if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), userAgent(r), id); err != nil {
+		if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", s.clientIP(r), userAgent(r), id); err != nil {
 			s.oops(w, r, err)
 			return
 		}
@@ -293,7 +293,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.message(w, http.StatusOK, "You've unsubscribed", "You unsubscribed from our emails, so we won't start sending them. You're welcome to sign up again any time.")
 		return
 	}
-	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", clientIP(r), userAgent(r), id); err != nil {
+	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", s.clientIP(r), userAgent(r), id); err != nil {
 		s.oops(w, r, err)
 		return
 	}

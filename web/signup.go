@@ -114,7 +114,7 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	if _, err := scheduler.LoadZone(in.Timezone); err != nil {
 		return req, &fieldError{"timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour."}
 	}
-	ip, ua := clientIP(r), userAgent(r)
+	ip, ua := s.clientIP(r), userAgent(r)
 	req = scheduler.EnrollRequest{Program: p.Slug, FirstName: name, Email: email, Phone: phone, Timezone: in.Timezone, Source: source, Pending: true}
 	if email != "" {
 		req.Consents = append(req.Consents, store.Consent{Channel: "email", Action: "granted", Text: consentText(p, "email"), Source: source, IP: ip, UserAgent: ua})

@@ -32,7 +32,7 @@ func (s *server) twilioParams(w http.ResponseWriter, r *http.Request) (params ma
 	sig := r.Header.Get("X-Twilio-Signature")
 	v := client.NewRequestValidator(s.TwilioAuthToken)
 	if s.TwilioAuthToken == "" || sig == "" || !v.Validate(u, params, sig) {
-		s.Log.Warn("web: twilio webhook with a missing or wrong signature", "path", r.URL.Path, "ip", clientIP(r))
+		s.Log.Warn("web: twilio webhook with a missing or wrong signature", "path", r.URL.Path, "ip", s.clientIP(r))
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return nil, "forbidden", false
 	}

@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +42,10 @@ type Deps struct {
 	// Confirm sends the confirmation messages of a new pending enrollment;
 	// may be nil (tests).
 	Confirm func(ctx context.Context, enrollmentID int64) error
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see clientIP); none by default.
+	TrustedProxies []netip.Prefix
 
 	// SignupRate and SignupBurst limit sign-ups per client IP (default: a
 	// burst of 10, then one a minute).
@@ -153,14 +157,6 @@ func (s *server) message(w http.ResponseWriter, status int, title string, paras 
 	s.render(w, status, "message", map[string]any{"Title": title, "Paras": paras, "Support": s.SupportContact})
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // userAgent is the User-Agent as consent evidence: header bytes need not be
 // UTF-8, which PostgreSQL would refuse.
 func userAgent(r *http.Request) string {
@@ -173,7 +169,7 @@ func userAgent(r *http.Request) string {
 
 // allow takes one sign-up from the client's budget.
 func (s *server) allow(r *http.Request) bool {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
