@@ -92,6 +92,11 @@ type optOutGate struct {
 	batch    []store.Delivery
 	every    time.Duration
 	deadline time.Time // real time after which no message starts
+	// sendBy is the real time by which a message being sent is given up
+	// (a provider that stalls): past the lease, the rescuer would give the
+	// row to another worker while this one might still deliver it. The
+	// last eighth of the lease is left for recording the outcome.
+	sendBy time.Time
 
 	mu      sync.Mutex
 	checked time.Time
@@ -101,7 +106,7 @@ type optOutGate struct {
 
 func (d *Dispatcher) newOptOutGate(batch []store.Delivery, claimed time.Time) *optOutGate {
 	return &optOutGate{d: d, batch: batch, every: d.e.Cfg.Recheck, deadline: claimed.Add(d.e.Cfg.Lease * 3 / 4),
-		checked: claimed, started: make([]bool, len(batch))}
+		sendBy: claimed.Add(d.e.Cfg.Lease * 7 / 8), checked: claimed, started: make([]bool, len(batch))}
 }
 
 // recheckTimeout bounds one re-check of opt-outs.

@@ -181,7 +181,11 @@ func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now,
 				if !gate.take(sendCtx, i) {
 					continue
 				}
-				rec.add(d.send(sendCtx, s, serr, batch[i]))
+				// Not cancelled by a shutdown (what is being sent is
+				// finished), but never outliving the claim's lease.
+				msgCtx, cancel := context.WithDeadline(sendCtx, gate.sendBy)
+				rec.add(d.send(msgCtx, s, serr, batch[i]))
+				cancel()
 			}
 		}()
 	}

@@ -376,3 +376,38 @@ func TestDispatcherSMTPTransientRetriedPermanentSuppressed(t *testing.T) {
 		t.Errorf("%d of the fine deliveries are not sent after exactly one attempt", notSent)
 	}
 }
+
+// A server that stalls after taking a message's content does not keep the
+// attempt past its claim's lease: past it, the rescuer would hand the row to
+// another worker while this one might still deliver it (two copies, with no
+// crash anywhere). The attempt is given up before the lease ends and put
+// back for a retry, under the fence of its own attempt.
+func TestDispatcherSMTPStallEndsWithinTheLease(t *testing.T) {
+	s := newSMTPSetup(t, 1)
+	lease := 4 * time.Second // the SMTP channel's own timeout is 5 s
+	s.e.Cfg.Lease = lease
+	seeded := s.seedEmails(t, []string{"stall@example.org"})
+	s.srv.HangNext(fakesmtp.StageData, 1, 30*time.Second)
+
+	start := time.Now()
+	if _, err := s.d.DispatchOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= lease {
+		t.Fatalf("the stalled attempt ended %s after its claim, past its %s lease", took.Round(time.Millisecond), lease)
+	}
+	for id := range seeded {
+		var r struct {
+			Status   string     `db:"status"`
+			Attempts int        `db:"attempts"`
+			Lease    *time.Time `db:"lease_until"`
+			Code     *string    `db:"error_code"`
+		}
+		if err := s.e.Store.DB.Get(&r, `SELECT status, attempts, lease_until, error_code FROM deliveries WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != "queued" || r.Attempts != 1 || r.Lease != nil {
+			t.Fatalf("after the stall: %+v, want queued for a retry, 1 attempt, no lease", r)
+		}
+	}
+}
