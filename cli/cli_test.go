@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/rekindle/rekindle/internal/testdb"
 )
 
@@ -145,5 +147,55 @@ func TestConfigReadsTheEnvironmentAsSet(t *testing.T) {
 	code, _, errs = run(t, map[string]string{"REKINDLE_DEFAULT_REGION": "gb"}, "config")
 	if code != 1 || !strings.Contains(errs, `REKINDLE_DEFAULT_REGION: "gb"`) || !strings.Contains(errs, `"GB"`) {
 		t.Fatalf("region gb: exit %d: %s", code, errs)
+	}
+}
+
+// An opt-out the operator received by mail is recorded as the person's own:
+// the address is suppressed and its consent revoked; the programs go on by
+// text until the number is unsubscribed too; an address not on file is
+// suppressed all the same.
+func TestUnsubscribeRecordsAnOptOut(t *testing.T) {
+	dsn := testdb.New(t)
+	env := map[string]string{"DATABASE_URL": dsn}
+	if code, out, errs := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "uma@example.org", "--phone", "+351912345679", "--tz", "Europe/Lisbon"); code != 0 {
+		t.Fatalf("enroll: %d %s %s", code, out, errs)
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := db.Get(&n, q); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	code, out, errs := run(t, env, "unsubscribe", "--email", "Uma@example.org")
+	if code != 0 || !strings.Contains(out, "1 program(s) still running") {
+		t.Fatalf("unsubscribe --email: %d %s %s", code, out, errs)
+	}
+	if count(`SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'uma@example.org'`) != 1 ||
+		count(`SELECT count(*) FROM subscribers WHERE email_status = 'revoked' AND sms_status = 'confirmed'`) != 1 ||
+		count(`SELECT count(*) FROM consents WHERE channel = 'email' AND action = 'revoked' AND source = 'operator'`) != 1 ||
+		count(`SELECT count(*) FROM enrollments WHERE status = 'active'`) != 1 {
+		t.Fatal("after unsubscribe --email: want the email suppressed and revoked, the texts and the program going on")
+	}
+	if code, out, errs := run(t, env, "unsubscribe", "--phone", "+351912345679"); code != 0 || !strings.Contains(out, "0 program(s)") {
+		t.Fatalf("unsubscribe --phone: %d %s %s", code, out, errs)
+	}
+	if count(`SELECT count(*) FROM enrollments WHERE status = 'unenrolled'`) != 1 {
+		t.Fatal("no channel left, but the program still runs")
+	}
+	if code, out, errs := run(t, env, "unsubscribe", "--email", "stranger@example.org"); code != 0 || !strings.Contains(out, "not on file") {
+		t.Fatalf("unsubscribe a stranger: %d %s %s", code, out, errs)
+	}
+	if count(`SELECT count(*) FROM suppressions WHERE address = 'stranger@example.org'`) != 1 {
+		t.Fatal("an address not on file was not suppressed")
 	}
 }

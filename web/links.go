@@ -208,12 +208,12 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 		source = "one-click"
 	}
-	if err := s.optOut(ctx, sub, ch, source, s.clientIP(r), userAgent(r)); err != nil {
+	if err := s.Engine.OptOut(ctx, sub, ch, source, s.clientIP(r), userAgent(r)); err != nil {
 		s.oops(w, r, err)
 		return
 	}
 	more := "If you change your mind, you're always welcome to sign up again."
-	if hasOther(sub, ch) {
+	if scheduler.HasOtherChannel(sub, ch) {
 		other := "text messages"
 		if ch == "sms" {
 			other = "emails"

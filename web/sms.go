@@ -117,11 +117,11 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			err := s.Engine.Store.Suppress(ctx, s.now(), []store.Suppression{{Channel: "sms", Address: from, Reason: "unsubscribed", Source: "sms"}})
 			return quiet("You're unsubscribed and won't get any more texts from us. Reply START to resubscribe."), "stop (unknown number)", err
 		}
-		if err := s.optOut(ctx, sub, "sms", "sms", "", ""); err != nil {
+		if err := s.Engine.OptOut(ctx, sub, "sms", "sms", "", ""); err != nil {
 			return "", "", err
 		}
 		msg := "You're unsubscribed from " + s.brand(ctx, sub.ID) + " texts and won't get any more. Reply START to resubscribe."
-		if hasOther(sub, "sms") {
+		if scheduler.HasOtherChannel(sub, "sms") {
 			msg += " Your email lessons continue; every email has an unsubscribe link."
 		}
 		return quiet(msg), "stop", nil

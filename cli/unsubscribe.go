@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rekindle/rekindle/logging"
+	"github.com/rekindle/rekindle/store"
+)
+
+// runUnsubscribe records an opt-out the operator received (a mailto:
+// unsubscribe request, a letter, a call) as the one-click link and STOP
+// record theirs: the address is suppressed, the channel revoked with the
+// revocation on record, and the person's programs end when no channel is
+// left. An address not on file is suppressed all the same.
+func runUnsubscribe(ctx context.Context, env *Env, args []string) error {
+	fs, _ := adminFlags(env, "unsubscribe")
+	email := fs.String("email", "", "the address to stop emailing")
+	phone := fs.String("phone", "", "the number to stop texting")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*email == "") == (*phone == "") {
+		return usagef("give one of --email or --phone")
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
+	if err != nil {
+		return err
+	}
+	ch, addr, shown := "email", e, logging.MaskEmail(e)
+	if p != "" {
+		ch, addr, shown = "sms", p, logging.MaskPhone(p)
+	}
+	a, err := wire(ctx, env, cfg, wireOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sub, err := a.store.FindSubscriber(ctx, nil, e, p)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := a.store.Suppress(ctx, a.clock.Now(), []store.Suppression{{Channel: ch, Address: addr, Reason: "unsubscribed", Source: "operator"}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "unsubscribe: %s is not on file; it is suppressed, nothing will be sent to it\n", shown)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.engine.OptOut(ctx, sub, ch, "operator", "", ""); err != nil {
+		return err
+	}
+	live, err := a.store.LiveEnrollments(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "unsubscribe: %s suppressed and its consent revoked; %d program(s) still running on another channel\n", shown, len(live))
+	return nil
+}
