@@ -232,7 +232,8 @@ func (s *Store) LockEnrollment(ctx context.Context, tx *sqlx.Tx, id int64) (Enro
 	return e, nil
 }
 
-// Pause stops an active enrollment's schedule; its queued deliveries wait.
+// Pause stops an active enrollment's schedule; its queued deliveries are
+// held until it resumes.
 func (s *Store) Pause(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64, until *time.Time) (bool, error) {
 	var u any
 	if until != nil {
@@ -242,8 +243,13 @@ func (s *Store) Pause(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64,
 	if err != nil {
 		return false, fmt.Errorf("store: pause: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	if _, err := s.stmt(tx, "hold_queued_of_enrollment").ExecContext(ctx, id, now); err != nil {
+		return false, fmt.Errorf("store: pause: hold queued: %w", err)
+	}
+	return true, nil
 }
 
 // Resume restarts a paused enrollment, shifting its calendar and its queued

@@ -108,6 +108,7 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		// delivery_keys (migration 00007).
 		{"shift_queued_deliveries", []any{int64(300), now, 2}},
 		{"cancel_queued_of_enrollment", []any{int64(300), now, "left"}},
+		{"hold_queued_of_enrollment", []any{int64(300), now}},
 		{"enrollment_finished", []any{int64(300)}},
 		{"admin_lock_person_deliveries", []any{int64(300)}},
 		{"admin_person_delivery_counts", []any{int64(300)}},

@@ -101,7 +101,7 @@ SELECT
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1) AS enrollments,
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')) AS live_enrollments,
     (SELECT count(*) FROM person_deliveries($1, $2, $3)) AS deliveries,
-    (SELECT count(*) FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued') AS queued_deliveries,
+    (SELECT count(*) FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status IN ('queued', 'held')) AS queued_deliveries,
     -- Every message in flight to the person, also one held by the address
     -- alone: its ack would write the address back.
     (SELECT count(*) FROM deliveries d WHERE d.status = 'sending'
@@ -130,7 +130,7 @@ WHERE subscriber_id = $1;
 
 -- name: admin_erase_cancel_queued
 UPDATE deliveries SET status = 'cancelled', error = 'subscriber erased', updated_at = $2
-WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status = 'queued';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status IN ('queued', 'held');
 
 -- name: admin_erase_deliveries
 -- Rows stay (step, channel, status, attempts and times keep the counts);

@@ -73,7 +73,7 @@ ON CONFLICT (channel, address) DO NOTHING;
 UPDATE deliveries d
 SET status = 'cancelled', error = 'address suppressed', updated_at = $1
 FROM unnest($2::text[], $3::text[]) AS u(channel, address)
-WHERE d.channel = u.channel AND d.to_addr = u.address AND d.status = 'queued';
+WHERE d.channel = u.channel AND d.to_addr = u.address AND d.status IN ('queued', 'held');
 
 -- name: rescue_expired_leases
 -- Rows whose worker died mid-batch go back to the queue (or fail, when they
@@ -116,7 +116,7 @@ WITH c AS MATERIALIZED (
            OR (c.enrollment IS NOT NULL AND c.enrollment NOT IN ('active', 'completed', 'pending')))
 )
 UPDATE deliveries d
-SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'queued' ELSE 'cancelled' END,
+SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'held' ELSE 'cancelled' END,
     attempts = d.attempts - CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 1 ELSE 0 END,
     error = CASE WHEN s.suppressed THEN 'address suppressed'
                  WHEN s.enrollment = 'paused' THEN d.error

@@ -22,9 +22,17 @@ SET status = 'active', paused_at = NULL, paused_until = NULL,
 WHERE id = $1 AND status = 'paused';
 
 -- name: shift_queued_deliveries
--- An enrollment's deliveries are found through delivery_keys (migration 00007).
+-- On resume: what was held for the person (and anything still queued) goes
+-- back to the queue, shifted by the pause. An enrollment's deliveries are
+-- found through delivery_keys (migration 00007).
 UPDATE deliveries
-SET not_before = greatest(not_before + $3 * interval '1 day', $2), updated_at = $2
+SET status = 'queued', not_before = greatest(not_before + $3 * interval '1 day', $2), updated_at = $2
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status IN ('queued', 'held');
+
+-- name: hold_queued_of_enrollment
+-- On pause: the person's queued messages leave the queue until they resume
+-- (migration 00010).
+UPDATE deliveries SET status = 'held', updated_at = $2
 WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued';
 
 -- name: unenroll
@@ -33,7 +41,7 @@ WHERE id = $1 AND status IN ('pending', 'active', 'paused');
 
 -- name: cancel_queued_of_enrollment
 UPDATE deliveries SET status = 'cancelled', error = $3, updated_at = $2
-WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status IN ('queued', 'held');
 
 -- name: due_to_resume
 SELECT id FROM enrollments WHERE status = 'paused' AND paused_until <= $1 LIMIT 100;
@@ -51,7 +59,7 @@ WHERE id = $1 AND status = 'pending';
 
 -- name: cancel_queued_lessons
 UPDATE deliveries SET status = 'cancelled', error = 'track switched', updated_at = $2
-WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status = 'queued' AND kind = 'lesson';
+WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status IN ('queued', 'held') AND kind = 'lesson';
 
 -- name: confirmations_planned
 -- How many rounds of confirmation messages an enrollment was sent (the most
