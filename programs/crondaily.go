@@ -14,57 +14,34 @@ import (
 // a schedule that can do that.
 //
 // The scheduler evaluates a cron against civil (wall-clock) times carried in
-// UTC, never in the person's zone, so the walk below is in UTC too. Walking
-// in a DST zone would be wrong: robfig/cron fires "30 1 * * *" twice on a
-// fall-back day there, which the scheduler never asks it to do.
+// UTC, never in the person's zone, so the check below reads it in UTC too.
+// Reading it in a DST zone would be wrong: robfig/cron fires "30 1 * * *"
+// twice on a fall-back day there, which the scheduler never asks it to do.
 
-// cronWalkFrom and cronWalkYears bound the walk for schedules whose times of
-// day (in UTC) depend on the date, those with a CRON_TZ= prefix: two years
-// cover every clock change of the zone.
-var cronWalkFrom = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-const cronWalkYears = 2
+// cronFrom is where the checks start reading a schedule.
+var cronFrom = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // firesTwiceADay returns how sched fires more than once on one day ("at
 // 09:00 and 19:00", "every 6h"), or "" when it never does.
 func firesTwiceADay(sched cron.Schedule) string {
-	switch s := sched.(type) {
-	case cron.ConstantDelaySchedule:
+	if s, ok := sched.(cron.ConstantDelaySchedule); ok {
 		// "@every": measured from when the window opens or the last send,
 		// so any delay under a day puts two sends on one day sooner or
-		// later. Decided here, not walked: "@every 23h59m" takes years to.
+		// later (decided here: "@every 23h59m" takes years to show it).
 		if s.Delay < 24*time.Hour {
 			return "every " + shortDuration(s.Delay)
 		}
 		return ""
-	case *cron.SpecSchedule:
-		if s.Location == time.Local {
-			// No zone of its own: in UTC, every day it matches has the same
-			// times, so the first day it fires on tells all.
-			return walkCron(sched, true)
-		}
 	}
-	return walkCron(sched, false)
-}
-
-// walkCron follows sched from cronWalkFrom for cronWalkYears (or over its
-// first firing day only) and reports the first two occurrences that share a
-// date.
-func walkCron(sched cron.Schedule, firstDayOnly bool) string {
-	until := cronWalkFrom.AddDate(cronWalkYears, 0, 0)
-	prev := sched.Next(cronWalkFrom.Add(-time.Minute))
-	for !prev.IsZero() && (firstDayOnly || prev.Before(until)) {
-		next := sched.Next(prev)
-		if next.IsZero() || !next.After(prev) {
-			return ""
-		}
-		if sameDate(prev, next) {
-			return fmt.Sprintf("at %s and %s", prev.Format("15:04"), next.Format("15:04"))
-		}
-		if firstDayOnly {
-			return ""
-		}
-		prev = next
+	// A five-field spec without a zone (ParseCron refuses one): in UTC,
+	// every day it matches has the same times, so the first day it fires
+	// on tells all.
+	first := sched.Next(cronFrom.Add(-time.Minute))
+	if first.IsZero() {
+		return ""
+	}
+	if next := sched.Next(first); !next.IsZero() && sameDate(first, next) {
+		return fmt.Sprintf("at %s and %s", first.Format("15:04"), next.Format("15:04"))
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package programs
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -18,8 +19,15 @@ var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // the subscriber's own zone.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a program cron expression.
-func ParseCron(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+// ParseCron parses a program cron expression. A zone prefix (CRON_TZ=,
+// TZ=) is refused: the scheduler runs a cron on each person's own wall
+// clock, where a zone of its own would mean nothing sensible.
+func ParseCron(spec string) (cron.Schedule, error) {
+	if t := strings.TrimSpace(spec); strings.HasPrefix(t, "CRON_TZ=") || strings.HasPrefix(t, "TZ=") {
+		return nil, errors.New("a zone prefix is not allowed: a cron runs in each person's own time zone")
+	}
+	return cronParser.Parse(spec)
+}
 
 var validKinds = []string{KindLesson, KindCheckin, KindMessage}
 var validChannels = []string{"email", "sms"}
@@ -175,6 +183,8 @@ func (l *loader) validateStep(p *Program, s *Step, onDemand bool, sp string, pha
 			l.problem(sp, f("cron"), "required with window")
 		} else if sched, err := ParseCron(s.Cron); err != nil {
 			l.problem(sp+".cron", f("cron"), fmt.Sprintf("%q: %v", s.Cron, err))
+		} else if sched.Next(cronFrom).IsZero() {
+			l.problem(sp+".cron", f("cron"), fmt.Sprintf("%q never fires (no such date)", s.Cron))
 		} else if twice := firesTwiceADay(sched); twice != "" {
 			l.problem(sp+".cron", f("cron"), fmt.Sprintf("fires more than once a day (%s); a repeating step may run at most once a day", twice))
 		}
