@@ -270,6 +270,13 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.oops(w, r, err)
 		return
 	}
+	confirmEmail := func(title, para string) {
+		if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", s.clientIP(r), userAgent(r), id); err != nil {
+			s.oops(w, r, err)
+			return
+		}
+		s.message(w, http.StatusOK, title, para, "Every message has a link to pause or unsubscribe whenever you need to.")
+	}
 	switch row.Status {
 	case "active", "paused", "completed":
 		if row.EmailStatus != "pending" {
@@ -278,12 +285,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		}
 		// They confirmed by text first (YES started the program); the email
 		// address still waits for this button.
-		if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", s.clientIP(r), userAgent(r), id); err != nil {
-			s.oops(w, r, err)
-			return
-		}
-		s.message(w, http.StatusOK, "Your email address is confirmed", "Thank you. From now on your messages come by email as well as by text.",
-			"Every message has a link to pause or unsubscribe whenever you need to.")
+		confirmEmail("Your email address is confirmed", "Thank you. From now on your messages come by email as well as by text.")
 		return
 	case "unenrolled":
 		s.message(w, http.StatusOK, "This sign-up has ended", "You left this program, so there's nothing to confirm. You're welcome to sign up again any time.")
@@ -293,12 +295,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.message(w, http.StatusOK, "You've unsubscribed", "You unsubscribed from our emails, so we won't start sending them. You're welcome to sign up again any time.")
 		return
 	}
-	if err := s.confirmChannel(ctx, row.SubscriberID, "email", "email-link", "", s.clientIP(r), userAgent(r), id); err != nil {
-		s.oops(w, r, err)
-		return
-	}
-	s.message(w, http.StatusOK, "You're confirmed", "Thank you. Your first message is on its way; keep an eye on your inbox.",
-		"Every message has a link to pause or unsubscribe whenever you need to.")
+	confirmEmail("You're confirmed", "Thank you. Your first message is on its way; keep an eye on your inbox.")
 }
 
 // ---- manage ----
@@ -340,7 +337,8 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, manageItem{ID: e.ID, Title: title, Status: e.Status})
 	}
-	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program."}[r.URL.Query().Get("done")]
+	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program.",
+		"unchanged": "Nothing changed: the program was already like that, or hasn't started yet. Here is where things stand."}[r.URL.Query().Get("done")]
 	s.render(w, http.StatusOK, "manage", map[string]any{"Title": "Your subscription", "Items": items, "Notice": notice})
 }
 
@@ -370,16 +368,17 @@ func (s *server) manage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var done string
+	var changed bool
 	switch r.PostFormValue("action") {
 	case "pause":
 		done = "paused"
-		_, err = s.Engine.Pause(ctx, eid, nil)
+		changed, err = s.Engine.Pause(ctx, eid, nil)
 	case "resume":
 		done = "resumed"
-		_, err = s.Engine.Resume(ctx, eid)
+		changed, err = s.Engine.Resume(ctx, eid)
 	case "leave":
 		done = "left"
-		_, err = s.Engine.Unenroll(ctx, eid, "left from the manage page")
+		changed, err = s.Engine.Unenroll(ctx, eid, "left from the manage page")
 	default:
 		s.fail(w, r, http.StatusBadRequest, "Please choose what to do", "Go back and press pause, resume or leave.")
 		return
@@ -387,6 +386,9 @@ func (s *server) manage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.oops(w, r, err)
 		return
+	}
+	if !changed { // already paused, not started yet, or ended meanwhile
+		done = "unchanged"
 	}
 	http.Redirect(w, r, r.URL.Path+"?done="+done, http.StatusSeeOther)
 }

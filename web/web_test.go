@@ -664,6 +664,23 @@ func TestPauseResumeAndManage(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'paused'`, enr); n != 1 {
 		t.Fatal("not paused from the manage page")
 	}
+	// Pausing again changes nothing, and the page says so rather than
+	// claiming it paused.
+	req, _ := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(url.Values{"enrollment": {itoa(enr)}, "action": {"pause"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "?done=unchanged") {
+		t.Fatalf("second pause: %d to %q, want a redirect to ?done=unchanged", resp.StatusCode, loc)
+	}
+	if _, page := f.do("GET", loc, "", ""); !strings.Contains(page, "Nothing changed") || strings.Contains(page, "Your program is paused.") {
+		t.Fatalf("after a second pause the page says:\n%s", page)
+	}
 	code, _ = f.do("POST", path, "application/x-www-form-urlencoded", url.Values{"enrollment": {"999999"}, "action": {"leave"}}.Encode())
 	if code != 404 {
 		t.Fatalf("someone else's enrollment: %d", code)
