@@ -247,9 +247,16 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// personCommand finds a person's live enrollments and applies fn to each.
-func personCommand(ctx context.Context, env *Env, name string, args []string, withDays bool,
-	fn func(a *app, id int64, days int) (bool, error)) error {
+// personArgs is a command that names one person by --email or --phone.
+type personArgs struct {
+	cfg          *config.Config
+	email, phone string // normalised; one is ""
+	days         int    // --days, when asked for
+}
+
+// parsePerson reads --email or --phone (exactly one) and, withDays,
+// --days, and the configuration.
+func parsePerson(env *Env, name string, args []string, withDays bool) (personArgs, error) {
 	fs, _ := adminFlags(env, name)
 	email := fs.String("email", "", "the person's email")
 	phone := fs.String("phone", "", "the person's phone")
@@ -258,25 +265,39 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 		days = fs.Int("days", 0, "resume automatically after this many days (0: until resumed)")
 	}
 	if err := parse(fs, args); err != nil {
-		return err
+		return personArgs{}, err
 	}
 	if (*email == "") == (*phone == "") {
-		return usagef("give one of --email or --phone")
+		return personArgs{}, usagef("give one of --email or --phone")
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
+		return personArgs{}, usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
 	}
-	if days != nil && *days < 0 {
-		return usagef("--days %d: want 0 (until resumed) or more", *days)
+	var pa personArgs
+	if days != nil {
+		if *days < 0 {
+			return personArgs{}, usagef("--days %d: want 0 (until resumed) or more", *days)
+		}
+		pa.days = *days
 	}
-	cfg, err := adminConfig(env, fs)
+	var err error
+	if pa.cfg, err = adminConfig(env, fs); err != nil {
+		return personArgs{}, err
+	}
+	if pa.email, pa.phone, err = contact(*email, *phone, pa.cfg.DefaultRegion); err != nil {
+		return personArgs{}, err
+	}
+	return pa, nil
+}
+
+// personCommand finds a person's live enrollments and applies fn to each.
+func personCommand(ctx context.Context, env *Env, name string, args []string, withDays bool,
+	fn func(a *app, id int64, days int) (bool, error)) error {
+	pa, err := parsePerson(env, name, args, withDays)
 	if err != nil {
 		return err
 	}
-	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
-	if err != nil {
-		return err
-	}
+	cfg, e, p := pa.cfg, pa.email, pa.phone
 	a, err := wire(ctx, env, cfg, wireOptions{})
 	if err != nil {
 		return err
@@ -293,10 +314,7 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 	if err != nil {
 		return err
 	}
-	d := 0
-	if days != nil {
-		d = *days
-	}
+	d := pa.days
 	changed := 0
 	for _, l := range live {
 		ok, err := fn(a, l.ID, d)

@@ -15,26 +15,11 @@ import (
 // revocation on record, and the person's programs end when no channel is
 // left. An address not on file is suppressed all the same.
 func runUnsubscribe(ctx context.Context, env *Env, args []string) error {
-	fs, _ := adminFlags(env, "unsubscribe")
-	email := fs.String("email", "", "the address to stop emailing")
-	phone := fs.String("phone", "", "the number to stop texting")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if (*email == "") == (*phone == "") {
-		return usagef("give one of --email or --phone")
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
-	}
-	cfg, err := adminConfig(env, fs)
+	pa, err := parsePerson(env, "unsubscribe", args, false)
 	if err != nil {
 		return err
 	}
-	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
-	if err != nil {
-		return err
-	}
+	cfg, e, p := pa.cfg, pa.email, pa.phone
 	ch, addr, shown := "email", e, logging.MaskEmail(e)
 	if p != "" {
 		ch, addr, shown = "sms", p, logging.MaskPhone(p)
