@@ -6,24 +6,36 @@
 -- comparing every delivery's address. On a large table each took as long as
 -- reading the table (TestDueQueriesUseIndexes now fails on it).
 --
--- enrollments_person keeps the rule enrollments_one_live kept (one running
--- enrollment per person and program: the running ones share the key's last
--- part, 0; any other is told apart by its id) and holds every enrollment, so
--- a person's are found whatever their status. It replaces the old index
--- rather than joining it: the planner rewrites an enrollment at every step,
--- and each index of enrollments would be written again each time.
-CREATE UNIQUE INDEX enrollments_person ON enrollments (subscriber_id, program,
-    (CASE WHEN status IN ('pending', 'active', 'paused') THEN 0 ELSE id END));
-DROP INDEX enrollments_one_live;
+-- A person's running enrollments are found through enrollments_one_live,
+-- their finished ones through enrollments_ended, which holds only those:
+-- the planner rewrites a running enrollment at every step and never writes
+-- to it. (One index over every enrollment, replacing enrollments_one_live,
+-- was wider, and the planner's tick over due people spread through a large
+-- table was 15% slower with it: 68.5 and 64.9 ms against 59.7 and 55.7.)
+CREATE INDEX enrollments_ended ON enrollments (subscriber_id) WHERE status IN ('completed', 'unenrolled');
 
 -- Deliveries without a subscriber id are rare (none is written today); this
 -- index holds only them, and costs the others nothing.
 CREATE INDEX deliveries_unowned ON deliveries (channel, to_addr) WHERE subscriber_id IS NULL;
 
 -- +goose StatementBegin
+-- person_enrollments is the ids of one person's enrollments, whatever their
+-- status, each half read through its index.
+CREATE FUNCTION person_enrollments(subscriber bigint) RETURNS SETOF bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT e.id FROM enrollments e
+    WHERE e.subscriber_id = subscriber AND e.status IN ('pending', 'active', 'paused')
+    UNION ALL
+    SELECT e.id FROM enrollments e
+    WHERE e.subscriber_id = subscriber AND e.status IN ('completed', 'unenrolled')
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
 -- person_deliveries is the ids of one person's deliveries: theirs by
 -- subscriber id (through delivery_keys), and those without one that are
--- addressed to their email ($2) or phone ($3).
+-- addressed to their email or phone.
 CREATE FUNCTION person_deliveries(subscriber bigint, email text, phone text) RETURNS SETOF bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -38,7 +50,6 @@ $$;
 
 -- +goose Down
 DROP FUNCTION person_deliveries(bigint, text, text);
+DROP FUNCTION person_enrollments(bigint);
 DROP INDEX deliveries_unowned;
-CREATE UNIQUE INDEX enrollments_one_live ON enrollments (subscriber_id, program)
-    WHERE status IN ('pending', 'active', 'paused');
-DROP INDEX enrollments_person;
+DROP INDEX enrollments_ended;

@@ -21,7 +21,7 @@ FROM subscribers WHERE id = $1 FOR UPDATE;
 -- Erase locks the person's enrollments (waiting for a planner batch that
 -- holds one), then their deliveries (a dispatcher's claim skips them from
 -- then on), so what it counts as being sent stays true until it commits.
-SELECT id FROM enrollments WHERE subscriber_id = $1 ORDER BY id FOR UPDATE;
+SELECT id FROM enrollments WHERE id IN (SELECT p.id FROM person_enrollments($1) AS p(id)) ORDER BY id FOR UPDATE;
 
 -- name: admin_lock_person_deliveries
 -- A person's deliveries are found through delivery_keys (migration 00007).
@@ -34,7 +34,7 @@ SELECT channel, action, source, created_at FROM consents WHERE subscriber_id = $
 SELECT e.id, e.program, e.program_version_id, v.version, v.hash, e.status, e.track, e.phase, e.timezone,
        e.start_date, e.next_due_at, e.paused_until, e.completed_at
 FROM enrollments e JOIN program_versions v ON v.id = e.program_version_id
-WHERE e.subscriber_id = $1 ORDER BY e.id;
+WHERE e.id IN (SELECT p.id FROM person_enrollments($1) AS p(id)) ORDER BY e.id;
 
 -- name: admin_person_delivery_counts
 SELECT channel, status, count(*) AS n FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1)
@@ -76,11 +76,11 @@ SELECT json_build_object(
     'enrollments', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
         SELECT e.*, v.slug AS program_slug, v.version AS program_version, v.hash AS program_hash
         FROM enrollments e JOIN program_versions v ON v.id = e.program_version_id
-        WHERE e.subscriber_id = $1) x),
+        WHERE e.id IN (SELECT p.id FROM person_enrollments($1) AS p(id))) x),
     'deliveries', (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM deliveries d
         WHERE d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id))),
     'checkins', (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM checkins c
-        WHERE c.enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)),
+        WHERE c.enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id))),
     'inbound_messages', (SELECT coalesce(json_agg(m ORDER BY m.id), '[]') FROM inbound_messages m
         WHERE ($2::text <> '' AND m.from_addr = $2::text) OR ($3::text <> '' AND m.from_addr = $3::text)),
     'suppressions', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM suppressions x
@@ -90,7 +90,7 @@ SELECT json_build_object(
                AND x.address IN ($3::text, erased_address($3::text)))),
     'events', (SELECT coalesce(json_agg(ev ORDER BY ev.id), '[]') FROM events ev
         WHERE ev.subscriber_id = $1
-           OR ev.enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)
+           OR ev.enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id))
            OR ($2::text <> '' AND strpos(ev.data::text, $2::text) > 0)
            OR ($3::text <> '' AND strpos(ev.data::text, $3::text) > 0))
 )::text;
@@ -98,7 +98,7 @@ SELECT json_build_object(
 -- name: admin_erase_plan
 -- What erase would touch, per table: $1 id, $2 email, $3 phone.
 SELECT
-    (SELECT count(*) FROM enrollments WHERE subscriber_id = $1) AS enrollments,
+    (SELECT count(*) FROM person_enrollments($1)) AS enrollments,
     (SELECT count(*) FROM enrollments WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')) AS live_enrollments,
     (SELECT count(*) FROM person_deliveries($1, $2, $3)) AS deliveries,
     (SELECT count(*) FROM deliveries WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.subscriber_id = $1) AND status IN ('queued', 'held')) AS queued_deliveries,
@@ -106,9 +106,9 @@ SELECT
     -- alone: its ack would write the address back.
     (SELECT count(*) FROM deliveries d WHERE d.status = 'sending'
         AND d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id))) AS sending_deliveries,
-    (SELECT count(*) FROM checkins WHERE enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS checkins,
+    (SELECT count(*) FROM checkins WHERE enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id))) AS checkins,
     (SELECT count(*) FROM checkins WHERE reply_text IS NOT NULL
-        AND enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1)) AS reply_texts,
+        AND enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id))) AS reply_texts,
     (SELECT count(*) FROM consents WHERE subscriber_id = $1) AS consents,
     (SELECT count(*) FROM inbound_messages m
         WHERE ($2::text <> '' AND (m.from_addr = $2::text OR strpos(m.body, $2::text) > 0))
@@ -126,7 +126,7 @@ SELECT
 UPDATE enrollments
 SET status = CASE WHEN status IN ('pending', 'active', 'paused') THEN 'unenrolled' ELSE status END,
     next_due_at = NULL, paused_at = NULL, paused_until = NULL, timezone = 'Etc/UTC', updated_at = $2
-WHERE subscriber_id = $1;
+WHERE id IN (SELECT p.id FROM person_enrollments($1) AS p(id));
 
 -- name: admin_erase_cancel_queued
 UPDATE deliveries SET status = 'cancelled', error = 'subscriber erased', updated_at = $2
@@ -146,7 +146,7 @@ WHERE d.id IN (SELECT p.id FROM person_deliveries($1, $2, $3) AS p(id));
 -- name: admin_erase_checkins
 -- Answers stay (the funnel counts them); the reply text and the link token go.
 UPDATE checkins SET reply_text = NULL, token = 'erased:' || id
-WHERE enrollment_id IN (SELECT id FROM enrollments WHERE subscriber_id = $1);
+WHERE enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id));
 
 -- name: admin_erase_consents
 UPDATE consents

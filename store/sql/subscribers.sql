@@ -65,8 +65,9 @@ VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5);
 -- Before delete_subscriber, in the same transaction: a planner batch that
 -- holds one of these enrollments commits its deliveries first, so the
 -- delete, a new statement, sees them.
-SELECT e.id FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id
-WHERE ($1 <> '' AND s.email = $1) OR ($2 <> '' AND s.phone = $2)
+SELECT e.id FROM enrollments e
+WHERE e.id IN (SELECT p.id FROM subscribers s, person_enrollments(s.id) AS p(id)
+               WHERE ($1 <> '' AND s.email = $1) OR ($2 <> '' AND s.phone = $2))
 ORDER BY e.id
 FOR UPDATE OF e;
 
