@@ -9,9 +9,9 @@ import (
 	"github.com/rekindle/rekindle/store"
 )
 
-// A returning person's addresses: one they add starts unconfirmed, one the
-// operator gives replaces the old (and only the operator's is confirmed),
-// and a sign-up never takes over or replaces an address on file.
+// A returning person's addresses: the operator may add or replace one (and
+// only the new one is confirmed); a sign-up, which may be anyone's, never
+// adds, replaces or takes over an address on file.
 func TestReturningPersonsAddresses(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewManual(utc("2026-06-10T09:00:00Z"))
@@ -74,8 +74,9 @@ func TestReturningPersonsAddresses(t *testing.T) {
 		t.Fatalf("refused sign-ups changed Kim's record: %+v, want %+v", got, want)
 	}
 
-	// Lee signed up by email alone; adding a number later stores it,
-	// waiting for its own confirmation, and keeps the email confirmed.
+	// Lee signed up by email alone. A sign-up with his email and a number
+	// is refused: whoever typed the number would answer its confirmation
+	// and start Lee's program. The operator may add it.
 	lee, _, err := enroll(EnrollRequest{Email: "lee@example.org"})
 	if err != nil {
 		t.Fatal(err)
@@ -83,11 +84,32 @@ func TestReturningPersonsAddresses(t *testing.T) {
 	if _, err := e.Unenroll(ctx, mustLive(t, e, lee), "left"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := enroll(EnrollRequest{Email: "lee@example.org", Phone: "+447700900444", Pending: true}); err != nil {
+	_, _, err = enroll(EnrollRequest{Email: "lee@example.org", Phone: "+447700900444", Pending: true})
+	if !errors.As(err, &ce) || ce.Field != "phone" || ce.OnFile != "phone" {
+		t.Fatalf("sign-up adding a number to Lee: %v, want a contact error on phone", err)
+	}
+	if got, want := on(lee), (contact{"lee@example.org", "", "confirmed", "none"}); got != want {
+		t.Fatalf("the refused sign-up changed Lee's record: %+v, want %+v", got, want)
+	}
+	// Mo is on file by number alone; a sign-up with that number and an
+	// email is refused the same way.
+	mo, _, err := enroll(EnrollRequest{Phone: "+447700900555"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := on(lee), (contact{"lee@example.org", "+447700900444", "confirmed", "pending"}); got != want {
-		t.Fatalf("Lee adding a number: %+v, want %+v", got, want)
+	_, _, err = enroll(EnrollRequest{Email: "someone@example.org", Phone: "+447700900555", Pending: true})
+	if !errors.As(err, &ce) || ce.Field != "phone" || ce.OnFile != "email" {
+		t.Fatalf("sign-up adding an email to Mo: %v, want a contact error on phone", err)
+	}
+	if got, want := on(mo), (contact{"", "+447700900555", "none", "confirmed"}); got != want {
+		t.Fatalf("the refused sign-up changed Mo's record: %+v, want %+v", got, want)
+	}
+	// The operator adds Lee's number: stored and confirmed.
+	if _, _, err := enroll(EnrollRequest{Email: "lee@example.org", Phone: "+447700900444"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := on(lee), (contact{"lee@example.org", "+447700900444", "confirmed", "confirmed"}); got != want {
+		t.Fatalf("the operator adding Lee's number: %+v, want %+v", got, want)
 	}
 }
 

@@ -131,8 +131,9 @@ func (s *Store) Enroll(ctx context.Context, now time.Time, n NewEnrollment) (sub
 
 // ContactError refuses an enrollment whose email or phone clashes with
 // what is on file: the phone belongs to someone with another email, or a
-// sign-up gives another number than the one on file (only the operator may
-// replace an address: anyone can type one). Field names the input at fault.
+// sign-up gives an address the person on file does not have (only the
+// operator may add or replace one: anyone can type one). Field names the
+// input at fault.
 type ContactError struct {
 	Field  string
 	OnFile string // "email" or "phone": the address on file that differs
@@ -152,12 +153,20 @@ func (s *Store) returningSubscriber(ctx context.Context, tx *sqlx.Tx, n NewEnrol
 		return Subscriber{}, ErrNotFound
 	}
 	sub := found[0]
-	otherEmail := len(found) > 1 || n.Email != "" && sub.Email != "" && n.Email != sub.Email
-	if otherEmail && (len(found) > 1 || n.Status == "pending") {
+	if len(found) > 1 {
 		return Subscriber{}, &ContactError{Field: "phone", OnFile: "email", Reason: "this number is already on file with another email address"}
 	}
-	if n.Status == "pending" && n.Phone != "" && sub.Phone != "" && n.Phone != sub.Phone {
-		return Subscriber{}, &ContactError{Field: "phone", OnFile: "phone", Reason: "this email address is on file with another number"}
+	if n.Status != "pending" {
+		return sub, nil // the operator may add or replace an address
+	}
+	// A sign-up may be anyone's: it must give the addresses on file, and
+	// may not add one to a person either, since whoever typed it would then
+	// answer the confirmation for them.
+	if n.Email != "" && n.Email != sub.Email {
+		return Subscriber{}, &ContactError{Field: "phone", OnFile: "email", Reason: "this number is already on file with another email address, or none"}
+	}
+	if n.Phone != "" && n.Phone != sub.Phone {
+		return Subscriber{}, &ContactError{Field: "phone", OnFile: "phone", Reason: "this email address is on file with another number, or none"}
 	}
 	return sub, nil
 }

@@ -288,9 +288,9 @@ func contactFieldError(err error) *fieldError {
 		return nil
 	}
 	if ce.OnFile == "email" {
-		return &fieldError{ce.Field, "This mobile number is already signed up with a different email address. Please use that address, or leave the number empty."}
+		return &fieldError{ce.Field, "This mobile number is already signed up with a different email address, or with none. Please use the address you signed up with (or none), or leave the number empty."}
 	}
-	return &fieldError{ce.Field, "This email address is already signed up with a different mobile number. Please use that number, or leave the number empty."}
+	return &fieldError{ce.Field, "This email address is already signed up with a different mobile number, or with none. Please use the number you signed up with (or none), or leave the number empty."}
 }
 
 func (s *server) inboxPage(w http.ResponseWriter, in signup) {
