@@ -141,8 +141,10 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "We don't have this number on file. Reply HELP for help or STOP to stop texts.", "unknown number", nil
 	}
 	// YES also answers for a returning person's new sign-up, on a number
-	// confirmed before (never on one that texted STOP: START re-opens it).
-	if word == "YES" && (sub.SMSStatus == "pending" || sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID)) {
+	// confirmed before (never on one that texted STOP: START re-opens it),
+	// unless a check-in is waiting for its answer: then YES is that answer.
+	if word == "YES" && (sub.SMSStatus == "pending" ||
+		sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID) && !s.checkinWaiting(ctx, sub.ID)) {
 		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
 			return "", "", err
 		}
@@ -237,6 +239,17 @@ func (s *server) eachLive(ctx context.Context, subscriberID int64, status string
 func (s *server) waitsForConfirmation(ctx context.Context, subscriberID int64) bool {
 	n, err := s.eachLive(ctx, subscriberID, "pending", func(int64) (bool, error) { return true, nil })
 	return err == nil && n > 0
+}
+
+// checkinWaiting reports whether a check-in sent to the person is open and
+// unanswered. When the database cannot tell, it says yes: the reply then
+// goes to the check-in path, which answers for itself.
+func (s *server) checkinWaiting(ctx context.Context, subscriberID int64) bool {
+	c, err := s.Engine.Store.OpenCheckin(ctx, subscriberID, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	return err != nil || c.Answer == "" && c.ClosesAt.After(s.now())
 }
 
 // brand is the title of the person's (first) live program, or "Rekindle".

@@ -776,3 +776,41 @@ func TestSignupAfterOptOutSaysWhy(t *testing.T) {
 		t.Fatalf("sign-up by phone after START: %d %s", code, out)
 	}
 }
+
+// YES from a number confirmed before confirms the person's new sign-up to
+// another program, unless a check-in is waiting for its answer: then YES
+// is that answer, and the sign-up still waits.
+func TestYesAnswersAnOpenCheckinBeforeConfirmingASignup(t *testing.T) {
+	f := newFixture(t)
+	progs := map[string]*programs.Program{}
+	for _, name := range []string{"basic", "timing"} {
+		p, err := programs.Load(os.DirFS("../programs/testdata"), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		progs[name] = p
+	}
+	if err := f.e.LoadPrograms(context.Background(), progs); err != nil {
+		t.Fatal(err)
+	}
+	const phone = "+447700900701"
+	f.enroll("yes@example.org", phone)
+	f.planUntil(utc("2026-06-07T18:30:00Z")) // Sunday evening: the mood check-in is open
+	_, pending, err := f.e.Enroll(context.Background(), scheduler.EnrollRequest{Program: "timing", FirstName: "Sam",
+		Email: "yes@example.org", Phone: phone, Timezone: "Europe/London", Source: "web", Pending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sms(phone, "yes")
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'pending'`, pending); n != 1 {
+		t.Fatal("YES while a check-in was open confirmed the other sign-up")
+	}
+	// Answer the check-in; the next YES confirms the sign-up.
+	f.e.Store.DB.MustExec(`UPDATE checkins SET answer = '3', answered_at = $1`, f.clk.Now())
+	if out := f.sms(phone, "yes"); !strings.Contains(out, "confirmed") {
+		t.Fatalf("YES with no check-in open: %s", out)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'active'`, pending); n != 1 {
+		t.Fatal("YES with no check-in open did not confirm the sign-up")
+	}
+}
