@@ -33,7 +33,7 @@ func firesTwiceADay(sched cron.Schedule) string {
 		}
 		return ""
 	}
-	// A five-field spec without a zone (ParseCron refuses one): in UTC,
+	// A five-field spec without a zone (validation refuses one): in UTC,
 	// every day it matches has the same times, so the first day it fires
 	// on tells all.
 	first := sched.Next(cronFrom.Add(-time.Minute))

@@ -19,14 +19,18 @@ var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // the subscriber's own zone.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseCron parses a program cron expression. A zone prefix (CRON_TZ=,
-// TZ=) is refused: the scheduler runs a cron on each person's own wall
-// clock, where a zone of its own would mean nothing sensible.
-func ParseCron(spec string) (cron.Schedule, error) {
+// ParseCron parses a program cron expression.
+func ParseCron(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+
+// zonePrefix refuses a cron with its own zone (CRON_TZ=, TZ=) in a program
+// being validated: the scheduler runs a cron on each person's own wall
+// clock, where a zone of its own means nothing sensible. Versions stored
+// before this rule still parse (ParseCron), so no one pinned to one stops.
+func zonePrefix(spec string) error {
 	if t := strings.TrimSpace(spec); strings.HasPrefix(t, "CRON_TZ=") || strings.HasPrefix(t, "TZ=") {
-		return nil, errors.New("a zone prefix is not allowed: a cron runs in each person's own time zone")
+		return errors.New("a zone prefix is not allowed: a cron runs in each person's own time zone")
 	}
-	return cronParser.Parse(spec)
+	return nil
 }
 
 var validKinds = []string{KindLesson, KindCheckin, KindMessage}
@@ -181,6 +185,8 @@ func (l *loader) validateStep(p *Program, s *Step, onDemand bool, sp string, pha
 	case hasCron:
 		if s.Cron == "" {
 			l.problem(sp, f("cron"), "required with window")
+		} else if err := zonePrefix(s.Cron); err != nil {
+			l.problem(sp+".cron", f("cron"), fmt.Sprintf("%q: %v", s.Cron, err))
 		} else if sched, err := ParseCron(s.Cron); err != nil {
 			l.problem(sp+".cron", f("cron"), fmt.Sprintf("%q: %v", s.Cron, err))
 		} else if sched.Next(cronFrom).IsZero() {
