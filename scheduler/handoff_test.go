@@ -202,7 +202,7 @@ func TestHandedMessagesWaitingForAPersonWhoLeftOrPausedAreNotSent(t *testing.T) 
 	for _, r := range rows {
 		want := "cancelled/1/enrollment ended"
 		if r.To == "away@example.org" {
-			want = "held/0/" // waits for them, out of the queue (migration 00010)
+			want = "queued/0/"
 		}
 		if got := fmt.Sprintf("%s/%d/%s", r.Status, r.Attempts, r.Error); got != want {
 			t.Errorf("%s: %s, want %s", r.To, got, want)

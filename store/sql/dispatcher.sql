@@ -1,7 +1,8 @@
 -- name: claim_deliveries
 -- One statement claims a batch and re-checks suppression: a delivery whose
 -- address was suppressed after it was queued is cancelled here, not sent.
--- Deliveries of paused enrollments stay queued until the person resumes.
+-- Deliveries of paused enrollments are held (migration 00010); the few that
+-- stay queued (in flight when the person paused) wait here for the resume.
 -- The enrollment and subscriber are looked up per claimed row (scalar
 -- subqueries, always by primary key) rather than joined: a join lets the
 -- planner hash a sequential scan of all enrollments into every claim.
@@ -116,7 +117,11 @@ WITH c AS MATERIALIZED (
            OR (c.enrollment IS NOT NULL AND c.enrollment NOT IN ('active', 'completed', 'pending')))
 )
 UPDATE deliveries d
-SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'held' ELSE 'cancelled' END,
+-- A message in flight when its person paused goes back to the queue, not to
+-- 'held': the pause is read here without a lock, and a resume committing
+-- meanwhile would leave a held message under a running enrollment. The
+-- claim's status filter keeps it waiting.
+SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'queued' ELSE 'cancelled' END,
     attempts = d.attempts - CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 1 ELSE 0 END,
     error = CASE WHEN s.suppressed THEN 'address suppressed'
                  WHEN s.enrollment = 'paused' THEN d.error
