@@ -123,16 +123,22 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_person_checkins", []any{int64(300)}},
 		// What every /metrics scrape reads.
 		{"delivery_in_flight_counts", nil},
-		// Export and erase also find rows held only by the address.
+		// Export and erase: enrollments by index; deliveries are also read
+		// whole for every copy of the address (person_deliveries).
 		{"admin_export_person", []any{int64(300), "p300@example.org", "+447700900300"}},
 		{"admin_erase_plan", []any{int64(300), "p300@example.org", "+447700900300"}},
 		{"admin_erase_deliveries", []any{int64(300), "p300@example.org", "+447700900300", now}},
 	}
 	byID := map[string]bool{"ack_deliveries": true, "release_claimed": true, "cancel_suppressed_claimed": true}
+	scansDeliveries := map[string]bool{"admin_export_person": true, "admin_erase_plan": true, "admin_erase_deliveries": true}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root, plan := explain(t, st, c.name, c.args...)
-			if bad := seqScans(root, nil); len(bad) > 0 {
+			bad := seqScans(root, nil)
+			if scansDeliveries[c.name] {
+				bad = slices.DeleteFunc(bad, func(s string) bool { return strings.HasPrefix(s, "deliveries ") })
+			}
+			if len(bad) > 0 {
 				t.Fatalf("%s scans %s sequentially:\n%s", c.name, strings.Join(bad, ", "), plan)
 			}
 			// A batch of claimed messages is found by id. The lease index
