@@ -18,12 +18,16 @@ type Vars struct {
 
 // SampleVars is what validation and previews render with.
 func SampleVars(p *Program) Vars {
+	phase := "" // a program without phases is refused, after its content is checked
+	if len(p.Phases) > 0 {
+		phase = p.PhaseTitle(p.Phases[0].Key)
+	}
 	return Vars{
 		FirstName:      "Sam",
 		ProgramTitle:   p.Title,
 		Day:            1,
 		Week:           1,
-		Phase:          p.PhaseTitle(p.Phases[0].Key),
+		Phase:          phase,
 		ManageURL:      "https://rekindle.example.org/manage/sample",
 		UnsubscribeURL: "https://rekindle.example.org/unsubscribe/sample",
 		ConfirmURL:     "https://rekindle.example.org/confirm/sample",
