@@ -129,19 +129,27 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 // person whose sign-up to this program still waits for confirmation (the
 // message never came, or its link lapsed) is sent it again instead, and
 // again is true; one already in the program gets store.ErrAlreadyEnrolled.
-func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again bool, err error) {
+// An address that opted out, or that clashes with the person on file, is
+// refused with fe, naming the field, and nothing changes.
+func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again bool, fe *fieldError, err error) {
+	if fe, err := s.optedOut(r.Context(), req); fe != nil || err != nil {
+		return false, fe, err
+	}
 	_, eid, err := s.Engine.Enroll(r.Context(), req)
+	if fe := contactFieldError(err); fe != nil {
+		return false, fe, nil
+	}
 	if errors.Is(err, store.ErrAlreadyEnrolled) {
 		pending, perr := s.Engine.Store.PendingEnrollmentOf(r.Context(), req.Email, req.Phone, req.Program)
 		if perr != nil {
 			if !errors.Is(perr, store.ErrNotFound) {
 				s.Log.Error("web: find pending sign-up", "err", perr)
 			}
-			return false, err
+			return false, nil, err
 		}
 		eid, again = pending, true
 	} else if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if s.Confirm != nil {
 		if err := s.Confirm(r.Context(), eid); err != nil {
@@ -149,7 +157,7 @@ func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again boo
 			s.Log.Error("web: send confirmation", "enrollment", eid, "err", err)
 		}
 	}
-	return again, nil
+	return again, nil, nil
 }
 
 // ---- the form ----
@@ -231,19 +239,11 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "web")
+	var err error
 	if fe == nil {
-		var err error
-		if fe, err = s.optedOut(r.Context(), req); err != nil {
-			s.oops(w, r, err)
-			return
-		}
+		_, fe, err = s.enroll(r, req)
 	}
 	if fe != nil {
-		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
-		return
-	}
-	_, err := s.enroll(r, req)
-	if fe := contactFieldError(err); fe != nil {
 		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
 		return
 	}
@@ -340,20 +340,12 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "api")
+	var again bool
+	var err error
 	if fe == nil {
-		var err error
-		if fe, err = s.optedOut(r.Context(), req); err != nil {
-			s.Log.Error("web: api subscribe", "err", err)
-			apiError(w, http.StatusInternalServerError, "", "something went wrong on our side; try again later")
-			return
-		}
+		again, fe, err = s.enroll(r, req)
 	}
 	if fe != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
-		return
-	}
-	again, err := s.enroll(r, req)
-	if fe := contactFieldError(err); fe != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
 		return
 	}
