@@ -43,23 +43,47 @@ func permanentAddress(code string, err error) error {
 	return Permanent(code, &suppressMarker{err: err})
 }
 
-// SMTPCodeSuppresses reports whether an SMTP reply code, returned for a
-// recipient (RCPT TO, or after DATA, or in a bounce), means the mailbox does
-// not exist or can never receive mail:
+// SMTPCodeSuppresses reports whether an SMTP reply, returned for a
+// recipient at a stage of the transaction ("rcpt", "data"), says the mailbox
+// does not exist or can never receive mail. enhanced is the RFC 3463 status
+// code the reply carried ("5.1.1"), or "" when the server gave none.
 //
-//	550 mailbox unavailable (not found, no access)
-//	551 user not local
-//	553 mailbox name not allowed (syntax)
+// A wrong answer here removes a real person from the list for good, and the
+// commonest 550s are about us, not them: a relay that refuses to relay
+// (5.7.1), our sending IP on a blocklist (5.7.606), a DMARC or SPF failure
+// (5.7.26). So:
 //
-// 552 (storage exceeded: a full mailbox empties) and 554 (transaction failed:
-// usually a policy or content refusal) do not suppress, nor does any 4xx.
-func SMTPCodeSuppresses(code int) bool {
-	switch code {
-	case 550, 551, 553:
-		return true
+//   - with an enhanced code, only address statuses suppress: 5.1.1 no such
+//     mailbox, 5.1.2 no such domain, 5.1.3 bad address syntax, 5.1.6 mailbox
+//     moved, 5.1.10 the domain accepts no mail (null MX), 5.2.1 mailbox
+//     disabled. 5.1.7 and 5.1.8 are about our sender's address, 5.7.x is
+//     policy: neither suppresses;
+//   - without one, 550 (mailbox unavailable), 551 (user not local) and 553
+//     (mailbox name not allowed) suppress on RCPT only: after DATA the server
+//     has accepted the recipient and is refusing the message.
+//
+// 552 (storage exceeded: a full mailbox empties) and 554 (transaction
+// failed) never suppress, nor does any 4xx.
+func SMTPCodeSuppresses(stage string, code int, enhanced string) bool {
+	if code < 500 || code >= 600 || (stage != "rcpt" && stage != "data") {
+		return false
 	}
-	return false
+	if enhanced != "" {
+		switch enhanced {
+		case "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1":
+			return true
+		}
+		return false
+	}
+	return stage == "rcpt" && (code == 550 || code == 551 || code == 553)
 }
+
+// smtpPolicy reports whether an enhanced status code is a security or
+// policy refusal (5.7.x): relaying denied, a blocklisted IP, DMARC, SPF,
+// authentication required. These are usually the sending setup's fault and
+// hit every recipient alike, so they are retried with backoff, giving an
+// operator time to fix the setup, rather than failing each message at once.
+func smtpPolicy(enhanced string) bool { return strings.HasPrefix(enhanced, "5.7.") }
 
 // TwilioCodeSuppresses reports whether a Twilio error code (from the REST API
 // or from a status callback's ErrorCode) means the phone number itself cannot
@@ -146,18 +170,22 @@ func classifyTwilioAPI(status, code int, err error) error {
 	}
 }
 
-// classifySMTPReply classifies an SMTP reply code for a stage of the
-// transaction ("mail", "rcpt", "data").
+// classifySMTPReply classifies an SMTP reply code, with its enhanced status
+// code when the server gave one, for a stage of the transaction ("mail",
+// "rcpt", "data").
 //
 //   - 4xx: retryable;
+//   - 5xx with a 5.7.x policy status: retryable (see smtpPolicy);
 //   - 5xx on RCPT or for the content (DATA): permanent; ShouldSuppress says
-//     yes for SMTPCodeSuppresses codes;
+//     yes when SMTPCodeSuppresses does;
 //   - 5xx on MAIL FROM: about our sender, not the recipient: retryable.
-func classifySMTPReply(stage string, code int, err error) error {
+func classifySMTPReply(stage string, code int, enhanced string, err error) error {
 	codeStr := strconv.Itoa(code)
 	switch {
+	case code >= 500 && code < 600 && smtpPolicy(enhanced):
+		return Retryable(codeStr, err)
 	case code >= 500 && code < 600 && (stage == "rcpt" || stage == "data"):
-		if SMTPCodeSuppresses(code) {
+		if SMTPCodeSuppresses(stage, code, enhanced) {
 			return permanentAddress(codeStr, err)
 		}
 		return Permanent(codeStr, err)

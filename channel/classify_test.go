@@ -21,33 +21,40 @@ func TestSMTPReplyClassification(t *testing.T) {
 	for _, tc := range []struct {
 		stage     string
 		code      int
+		enhanced  string
 		permanent bool
 		suppress  bool
 	}{
-		{"rcpt", 450, false, false},
-		{"rcpt", 451, false, false},
-		{"rcpt", 452, false, false},
-		{"rcpt", 421, false, false},
-		{"rcpt", 550, true, true},
-		{"rcpt", 551, true, true},
-		{"rcpt", 553, true, true},
-		{"rcpt", 552, true, false},
-		{"rcpt", 554, true, false},
-		{"data", 550, true, true},
-		{"data", 554, true, false},
-		{"data", 451, false, false},
-		{"mail", 550, false, false},
-		{"mail", 421, false, false},
+		{"rcpt", 450, "", false, false},
+		{"rcpt", 451, "4.3.0", false, false},
+		{"rcpt", 452, "", false, false},
+		{"rcpt", 421, "", false, false},
+		{"rcpt", 550, "", true, true},
+		{"rcpt", 551, "", true, true},
+		{"rcpt", 553, "", true, true},
+		{"rcpt", 550, "5.1.1", true, true},
+		{"rcpt", 550, "5.1.10", true, true},
+		{"rcpt", 550, "5.2.1", true, true},
+		{"rcpt", 553, "5.1.3", true, true},
+		// About our sender, or policy: never the recipient's fault.
+		{"rcpt", 550, "5.1.8", true, false},
+		{"rcpt", 550, "5.7.1", false, false},
+		{"rcpt", 550, "5.7.606", false, false},
+		{"rcpt", 550, "5.0.0", true, false},
+		{"rcpt", 552, "", true, false},
+		{"rcpt", 554, "", true, false},
+		// After DATA the recipient was accepted: the message is refused.
+		{"data", 550, "", true, false},
+		{"data", 550, "5.7.26", false, false},
+		{"data", 554, "5.6.0", true, false},
+		{"data", 451, "", false, false},
+		{"mail", 550, "", false, false},
+		{"mail", 421, "", false, false},
 	} {
-		err := classifySMTPReply(tc.stage, tc.code, cause)
+		err := classifySMTPReply(tc.stage, tc.code, tc.enhanced, cause)
 		p, code := Classify(err)
 		if p != tc.permanent || code != fmt.Sprint(tc.code) || ShouldSuppress(err) != tc.suppress || !errors.Is(err, cause) {
-			t.Errorf("%s %d: permanent %v code %q suppress %v", tc.stage, tc.code, p, code, ShouldSuppress(err))
-		}
-	}
-	for code, want := range map[int]bool{550: true, 551: true, 553: true, 552: false, 554: false, 450: false, 250: false} {
-		if SMTPCodeSuppresses(code) != want {
-			t.Errorf("SMTPCodeSuppresses(%d) = %v", code, !want)
+			t.Errorf("%s %d %s: permanent %v code %q suppress %v", tc.stage, tc.code, tc.enhanced, p, code, ShouldSuppress(err))
 		}
 	}
 }

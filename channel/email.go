@@ -352,11 +352,11 @@ func (s *smtpSender) transmit(ctx context.Context, msg *mail.Msg, m Message) (re
 	}
 
 	stage := "send"
-	code := 0
+	code, enhanced := 0, ""
 	var se *mail.SendError
 	if errors.As(sendErr, &se) {
 		stage = smtpStage(se.Reason)
-		code = se.ErrorCode()
+		code, enhanced = se.ErrorCode(), se.EnhancedStatusCode()
 	}
 	ioErr := tc.ioErr()
 	red := redactAll(sendErr, ioErr, m.To)
@@ -374,7 +374,7 @@ func (s *smtpSender) transmit(ctx context.Context, msg *mail.Msg, m Message) (re
 	case ctx.Err() != nil:
 		return false, classifyNetErr(fmt.Errorf("smtp: %s: %w: %w", stage, ctx.Err(), red))
 	case code != 0:
-		return early && code == 421, classifySMTPReply(stage, code, werr)
+		return early && code == 421, classifySMTPReply(stage, code, enhanced, werr)
 	case ioErr != nil || stage == "conn":
 		return early, classifyNetErr(werr)
 	default:

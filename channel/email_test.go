@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/rekindle/rekindle/internal/fakesmtp"
 )
 
@@ -278,6 +279,42 @@ func TestSMTP550Permanent(t *testing.T) {
 	}
 	if srv.Connections() != 1 || srv.MessageCount() != 1 {
 		t.Errorf("connections %d, messages %d; want 1, 1", srv.Connections(), srv.MessageCount())
+	}
+}
+
+// A relay that refuses to relay, a blocklist entry for our IP and a DMARC
+// failure all come back as 550. They are about the sending setup, and
+// suppressing on them would remove every real subscriber for good.
+func TestSMTPPolicy550sNeitherSuppressNorFail(t *testing.T) {
+	for _, tc := range []struct {
+		stage fakesmtp.Stage
+		fault fakesmtp.Fault
+	}{
+		{fakesmtp.StageRcpt, fakesmtp.Fault{Code: 550, Enhanced: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied"}},
+		{fakesmtp.StageRcpt, fakesmtp.Fault{Code: 550, Enhanced: smtp.EnhancedCode{5, 7, 606}, Message: "Access denied, banned sending IP"}},
+		{fakesmtp.StageData, fakesmtp.Fault{Code: 550, Enhanced: smtp.EnhancedCode{5, 7, 26}, Message: "Unauthenticated email is not accepted (DMARC)"}},
+	} {
+		srv := startFakeSMTP(t, fakesmtp.Options{})
+		s := newTestSender(t, testSMTPConfig(srv))
+		srv.Inject(tc.stage, 1, tc.fault)
+		_, err := s.Send(context.Background(), testEmail(1))
+		wantProviderError(t, err, false, "550")
+		if ShouldSuppress(err) {
+			t.Errorf("%s: a policy refusal would suppress the subscriber: %v", tc.fault.Message, err)
+		}
+	}
+}
+
+// Without an enhanced code, a 550 after DATA is a refusal of the message,
+// not of the mailbox, which RCPT already accepted.
+func TestSMTP550AfterDataDoesNotSuppress(t *testing.T) {
+	srv := startFakeSMTP(t, fakesmtp.Options{})
+	s := newTestSender(t, testSMTPConfig(srv))
+	srv.FailNext(fakesmtp.StageData, 1, 550)
+	_, err := s.Send(context.Background(), testEmail(1))
+	wantProviderError(t, err, true, "550")
+	if ShouldSuppress(err) {
+		t.Errorf("550 after DATA suppressed the address: %v", err)
 	}
 }
 

@@ -63,6 +63,9 @@ type Fault struct {
 	Code int
 	// Message is the reply text; a default is used when empty.
 	Message string
+	// Enhanced is the RFC 3463 status code sent with Code (e.g. {5, 7, 1});
+	// the zero value picks one that fits Code and the stage.
+	Enhanced smtp.EnhancedCode
 	// Drop closes the connection instead of answering.
 	Drop bool
 	// Hang sleeps this long before answering (or until the server closes).
@@ -454,7 +457,11 @@ func (s *Server) apply(c *conn, stage Stage, f Fault) error {
 		// RFC 5321 4.2.2: a server sending 421 closes the connection.
 		c.closeAfterWrite.Store(true)
 	}
-	return &smtp.SMTPError{Code: f.Code, EnhancedCode: enhanced(f.Code, stage), Message: msg}
+	ec := f.Enhanced
+	if ec == (smtp.EnhancedCode{}) {
+		ec = enhanced(f.Code, stage)
+	}
+	return &smtp.SMTPError{Code: f.Code, EnhancedCode: ec, Message: msg}
 }
 
 var errClosing = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection closing"}
