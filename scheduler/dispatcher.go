@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rekindle/rekindle/channel"
 	"github.com/rekindle/rekindle/store"
@@ -237,6 +239,11 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 			}
 			return nil
 		}
+		if store.IsDataError(err) {
+			// Not an outage: waiting out the lease would change nothing.
+			e.Log.Error("the database refused a batch's outcomes", "channel", d.ch.Kind(), "count", len(acks), "err", err)
+			return err
+		}
 		if e.Clock.Now().Add(wait).After(claimedAt.Add(e.Cfg.Lease)) || time.Now().Add(wait).After(realDeadline) {
 			return err
 		}
@@ -278,7 +285,7 @@ func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del
 		return ack, nil
 	}
 	permanent, code := channel.Classify(err)
-	ack.Code, ack.Err = code, truncate(err.Error(), 500)
+	ack.Code, ack.Err = code, errorText(err.Error(), 500)
 	e.Observer.ProviderError(del.Channel, code)
 	if permanent {
 		ack.Status = "failed"
@@ -352,9 +359,16 @@ func (e *Engine) retryAt(ctx context.Context, del store.Delivery) time.Time {
 	return at
 }
 
-func truncate(s string, n int) string {
+// errorText is a provider error as it is stored: valid UTF-8 without NULs
+// (a server's reply may be in any charset, and PostgreSQL refuses the whole
+// batch's record for one bad byte), at most n bytes, cut between characters.
+func errorText(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -28,7 +28,8 @@ type Config struct {
 	Planners    int           // planner loops per process (default 2)
 	ClaimLoops  int           // claim loops per unlimited channel (default 2)
 	Lease       time.Duration // how long a claim is held before the rescuer takes it back (default 2m)
-	MaxAttempts int           // send attempts before a delivery fails (default 8)
+	RetryFor    time.Duration // how long temporary failures are retried before a delivery fails (default 24h)
+	MaxAttempts int           // send attempts before a delivery fails (default: as many as the backoff fits in RetryFor)
 	RetryBase   time.Duration // first retry delay, doubling (default 30s)
 	RetryMax    time.Duration // cap on the retry delay (default 1h)
 	AckEvery    time.Duration // a batch's outcomes are recorded at least this often while it is sent (default 250ms)
@@ -59,14 +60,17 @@ func (c *Config) defaults() {
 	if c.Lease == 0 {
 		c.Lease = 2 * time.Minute
 	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 8
-	}
 	if c.RetryBase == 0 {
 		c.RetryBase = 30 * time.Second
 	}
 	if c.RetryMax == 0 {
 		c.RetryMax = time.Hour
+	}
+	if c.RetryFor == 0 {
+		c.RetryFor = 24 * time.Hour
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = attemptsWithin(c.RetryFor, c.RetryBase, c.RetryMax)
 	}
 	if c.AckEvery == 0 {
 		c.AckEvery = 250 * time.Millisecond
@@ -74,6 +78,21 @@ func (c *Config) defaults() {
 	if c.Recheck == 0 {
 		c.Recheck = time.Second
 	}
+}
+
+// attemptsWithin is how many attempts the backoff (base, doubling, capped
+// at max) spreads over window: an outage of the relay or of Twilio, or a
+// credential rotated wrongly, costs lessons only if it outlasts the window,
+// not after the hour that a fixed handful of attempts would cover. The
+// count, not the time, is what the dispatcher and the rescuer check, so a
+// clock that jumps cannot fail a message early.
+func attemptsWithin(window, base, max time.Duration) int {
+	n, total := 1, time.Duration(0)
+	for total < window {
+		total += min(base<<min(n-1, 20), max)
+		n++
+	}
+	return n
 }
 
 // DefaultSMSQuiet is 21:00-08:00.

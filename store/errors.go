@@ -16,3 +16,11 @@ func hasCode(err error, code pq.ErrorCode) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == code
 }
+
+// IsDataError says whether err is PostgreSQL refusing a value (SQLSTATE
+// class 22: bad encoding, out of range, ...): the same statement fails the
+// same way however often it is tried.
+func IsDataError(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code.Class() == "22"
+}
