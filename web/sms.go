@@ -110,6 +110,15 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		}
 		return s
 	}
+	// YES is one of Twilio's opt-in words: from a number that texted STOP it
+	// means START, which Twilio has just acted on, and we follow.
+	if word == "YES" {
+		if suppressed, err := s.Engine.Store.SuppressedChannels(ctx, "", from); err != nil {
+			return "", "", err
+		} else if contains(suppressed, "sms") {
+			word = "START"
+		}
+	}
 	switch {
 	case contains(stopWords, word):
 		if !known {
@@ -132,6 +141,17 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		}
 		if err := s.optIn(ctx, sub, "sms", "sms", body); err != nil {
 			return "", "", err
+		}
+		live, err := s.Engine.Store.LiveEnrollments(ctx, sub.ID)
+		if err != nil {
+			return "", "", err
+		}
+		if len(live) == 0 {
+			// Their program ended when they opted out of their only
+			// channel. Twilio's own reply (Advanced Opt-Out) says they are
+			// resubscribed, so this one is sent whatever it says: without
+			// it they would wait for texts that never come.
+			return s.rejoinText(), "start (no program running)", nil
 		}
 		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to stop."), "start", nil
 	case contains(helpWords, word):
@@ -273,6 +293,17 @@ func (s *server) firstProgram(ctx context.Context, subscriberID int64) string {
 	return live[0].Program
 }
 
+// rejoinText answers START from someone with no program running.
+func (s *server) rejoinText() string {
+	msg := "You can get texts from us again. Your program ended when you opted out, so nothing more will come unless you sign up again"
+	if progs := s.Engine.Programs(); len(progs) == 1 {
+		for slug := range progs {
+			return msg + ": " + s.BaseURL + "/subscribe/" + slug + " . Reply STOP to stop."
+		}
+	}
+	return msg + " on our website. Reply STOP to stop."
+}
+
 func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) string {
 	title, freq := "Rekindle", "Up to 5 msgs/week"
 	if known {
@@ -294,13 +325,22 @@ func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) s
 
 // replyWord is the keyword a whole text is read as: upper case, single
 // spaces, no "." or "!" around it ("  Stop! " is STOP). Twilio's own
-// classification (OptOutType, with Advanced Opt-Out) wins.
+// classification (OptOutType, with Advanced Opt-Out) wins, but for YES:
+// Twilio counts YES as an opt-in word, and here it is also the answer to a
+// confirmation or a check-in (handleSMS reads it as START from a number
+// that opted out).
 func replyWord(body, optOutType string) string {
+	word := strings.ToUpper(scheduler.NormalizeReply(body))
 	switch t := strings.ToUpper(strings.TrimSpace(optOutType)); t {
-	case "STOP", "START", "HELP":
+	case "STOP", "HELP":
+		return t
+	case "START":
+		if word == "YES" {
+			return word
+		}
 		return t
 	}
-	return strings.ToUpper(scheduler.NormalizeReply(body))
+	return word
 }
 
 func contains(list []string, w string) bool {
