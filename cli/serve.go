@@ -75,15 +75,30 @@ loop:
 		}
 	}
 	n.Stopping()
-	a.log.Info("stopping: no new claims; finishing in-flight sends", "timeout", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	a.log.Info("stopping: no new claims; finishing in-flight sends and requests", "timeout", cfg.ShutdownTimeout)
+	shutdown(a, srv, svc, cfg.ShutdownTimeout)
+	return nil
+}
+
+// shutdown stops the web server and the engine at once, under one deadline:
+// the whole stop takes at most timeout (REKINDLE_SHUTDOWN_TIMEOUT), which
+// the unit's TimeoutStopSec leaves room for. Stopping them one after the
+// other, each with the full timeout, could take twice as long.
+func shutdown(a *app, srv *http.Server, svc interface{ Stop(time.Duration) bool }, timeout time.Duration) {
+	began := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), began.Add(timeout))
 	defer cancel()
-	srv.Shutdown(sctx)
-	if !svc.Stop(cfg.ShutdownTimeout) {
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(ctx) }()
+	sendsDone := svc.Stop(timeout)
+	if err := <-httpDone; err != nil {
+		srv.Close()
+		a.log.Warn("shutdown timeout reached with HTTP requests open; they were cut off")
+	}
+	if !sendsDone {
 		a.log.Warn("shutdown timeout reached with sends in flight; their leases will expire and the rescuer re-queues them")
 	}
-	a.log.Info("stopped")
-	return nil
+	a.log.Info("stopped", "took", time.Since(began).Round(time.Millisecond).String())
 }
 
 // reload re-reads programs (and templates on next start) after validating

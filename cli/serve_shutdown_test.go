@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/internal/fakesmtp"
+	"github.com/rekindle/rekindle/internal/testdb"
+)
+
+// On SIGTERM the web server and the dispatchers stop together, under one
+// REKINDLE_SHUTDOWN_TIMEOUT: an SMTP server that stalls on a message and a
+// client that never finishes its request do not add up to twice the
+// timeout (which, at the defaults, would outlast the unit's
+// TimeoutStopSec=30s and end in SIGKILL).
+func TestServeShutdownStallsShareOneDeadline(t *testing.T) {
+	const timeout = 2 * time.Second
+	smtp, err := fakesmtp.Start(fakesmtp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close() // ends the hanging session
+	smtp.HangNext(fakesmtp.StageData, 1, time.Minute)
+
+	addr := freePort(t)
+	env := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_LISTEN": addr, "REKINDLE_BASE_URL": "http://" + addr,
+		"REKINDLE_SECRET_KEY": "serve-shutdown-secret-0123456789abcdef", "REKINDLE_OUTBOX_DIR": t.TempDir(),
+		"REKINDLE_SMTP_HOST": smtp.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(smtp.Port()), "REKINDLE_SMTP_TLS": "none",
+		"REKINDLE_EMAIL_WORKERS": "1", "REKINDLE_TICK": "50ms", "REKINDLE_LOG_FORMAT": "json",
+		"REKINDLE_SHUTDOWN_TIMEOUT": timeout.String()}
+	if code, _, errs := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errs)
+	}
+	// The person's day-0 emails are due at once (15:00 where they live).
+	if code, _, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "stall@example.org",
+		"--tz", zoneAtLocalHour(time.Now(), 15)); code != 0 {
+		t.Fatalf("enroll: exit %d: %s", code, errs)
+	}
+
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	}()
+	// The first email's content reaches the SMTP server, which stalls.
+	for deadline := time.Now().Add(30 * time.Second); smtp.PendingFaults() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no email reached the SMTP server; log:\n%s", logs.String())
+		}
+	}
+	// A client sends half a request and then nothing.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /api/v1/subscriptions HTTP/1.1\r\nHost: "+addr+
+		"\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"program\":"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the server is reading its body
+
+	began := time.Now()
+	cancel() // SIGTERM
+	var code int
+	select {
+	case code = <-exited:
+	case <-time.After(2 * timeout):
+		t.Fatalf("serve still running %s after SIGTERM with REKINDLE_SHUTDOWN_TIMEOUT=%s; log:\n%s", 2*timeout, timeout, logs.String())
+	}
+	took := time.Since(began)
+	if code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM, want 0; log:\n%s", code, logs.String())
+	}
+
+	// The log tells the story in order: stopping, both stalls given up at
+	// the deadline, stopped.
+	var msgs []string
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		var rec struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil {
+			msgs = append(msgs, rec.Msg)
+		}
+	}
+	want := []string{"stopping:", "shutdown timeout reached with HTTP requests open", "shutdown timeout reached with sends in flight", "stopped"}
+	next := 0
+	for _, m := range msgs {
+		if next < len(want) && strings.HasPrefix(m, want[next]) {
+			next++
+		}
+	}
+	if next < len(want) {
+		t.Fatalf("the log lacks %q (in this order: %q); messages:\n%s", want[next], want, strings.Join(msgs, "\n"))
+	}
+	t.Logf("serve exited %s after SIGTERM (REKINDLE_SHUTDOWN_TIMEOUT=%s)", took.Round(time.Millisecond), timeout)
+}
