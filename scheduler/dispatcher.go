@@ -296,6 +296,13 @@ func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del
 			return ack, nil
 		}
 		e.Log.Warn("delivery failed permanently; address suppressed", "delivery", del.ID, "channel", del.Channel, "code", code)
+		if code == ProviderOptOutCode {
+			// The person opted out at the provider; the batch's record
+			// suppresses the number, and this records the rest of it.
+			if err := e.ProviderSaysOptedOut(ctx, del.SubscriberID, del.Channel, del.To); err != nil {
+				e.Log.Error("could not record the opt-out the provider reported", "delivery", del.ID, "err", err)
+			}
+		}
 		return ack, &store.Suppression{Channel: del.Channel, Address: del.To, Reason: "provider " + code, Source: "provider"}
 	}
 	if del.Attempts >= e.Cfg.MaxAttempts {

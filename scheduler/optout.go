@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -50,6 +51,37 @@ func (e *Engine) OptOut(ctx context.Context, sub store.Subscriber, channel, sour
 	}
 	return nil
 }
+
+// ProviderSaysOptedOut is OptOut for a person whose provider reports that
+// they opted out (Twilio 21610: they texted STOP and Twilio blocks the
+// number), when rekindle missed the STOP itself (an outage, a forged-looking
+// request refused). The address is already suppressed; the person's consent
+// and programs follow, as if the STOP had reached us. Nothing happens when
+// the person's address has changed since, or is already revoked.
+func (e *Engine) ProviderSaysOptedOut(ctx context.Context, subscriberID int64, channel, addr string) error {
+	if subscriberID == 0 {
+		return nil
+	}
+	sub, err := e.Store.SubscriberByID(ctx, nil, subscriberID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	current, status := sub.Email, sub.EmailStatus
+	if channel == "sms" {
+		current, status = sub.Phone, sub.SMSStatus
+	}
+	if current != addr || status == "revoked" {
+		return nil
+	}
+	return e.OptOut(ctx, sub, channel, "provider", "", "")
+}
+
+// ProviderOptOutCode is Twilio's code for a send to a number that texted
+// STOP: the person's own opt-out, not a bad number.
+const ProviderOptOutCode = "21610"
 
 // HasOtherChannel reports whether the person can still be reached on a
 // channel other than the one they are leaving.

@@ -49,6 +49,9 @@ type ReportOutcome struct {
 	Status     string // the delivery's status afterwards
 	Suppressed bool   // the address was suppressed and its queued deliveries cancelled
 	Kept       bool   // not found, and kept in status_callbacks for later
+
+	SubscriberID int64  // the delivery's person, when Changed
+	Address      string // the delivery's address, when Changed
 }
 
 type reportedRow struct {
@@ -115,6 +118,7 @@ func (s *Store) ApplyDeliveryReport(ctx context.Context, now time.Time, r Delive
 			return fmt.Errorf("store: delivery report: %w", err)
 		}
 		out.Found, out.Changed, out.DeliveryID, out.Status = true, true, row.ID, row.Status
+		out.SubscriberID, out.Address = row.SubscriberID, row.To
 		if err := s.deleteKept(ctx, tx, r.FromKept); err != nil {
 			return err
 		}

@@ -72,6 +72,6 @@ func (s *server) deliveryReport(ctx context.Context, w http.ResponseWriter, para
 		s.Log.Debug("web: twilio status callback changed nothing", "sid", sid, "status", status, "delivery", out.DeliveryID, "current", out.Status)
 		return "unchanged"
 	}
-	reportApplied(s.Engine, s.Log, rep, out, "to", logging.MaskPhone(params["To"]))
+	reportApplied(ctx, s.Engine, s.Log, rep, out, "to", logging.MaskPhone(params["To"]))
 	return "ok"
 }

@@ -67,7 +67,7 @@ func (j KeptStatusJob) Run(ctx context.Context) error {
 		}
 		j.Log.Info("web: applied a twilio status callback that came before its message was recorded", "sid", k.MessageSID,
 			"status", k.Status, "delivery", out.DeliveryID, "received", k.ReceivedAt)
-		reportApplied(j.Engine, j.Log, rep, out)
+		reportApplied(ctx, j.Engine, j.Log, rep, out)
 		j.Metrics.Webhook(keptStatusHook, "applied")
 	}
 	dropped, err := st.ExpireKeptCallbacks(ctx, now.Add(-KeptStatusMaxAge))

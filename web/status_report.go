@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 
@@ -31,7 +32,7 @@ func smsStatusReport(sid, status, code string) store.DeliveryReport {
 
 // reportApplied counts a report that moved its delivery and warns about the
 // number it suppressed; attrs are added to that warning.
-func reportApplied(e *scheduler.Engine, log *slog.Logger, rep store.DeliveryReport, out store.ReportOutcome, attrs ...any) {
+func reportApplied(ctx context.Context, e *scheduler.Engine, log *slog.Logger, rep store.DeliveryReport, out store.ReportOutcome, attrs ...any) {
 	e.Observer.DeliveryResult(rep.Channel, rep.Status)
 	if rep.Code != "" {
 		e.Observer.ProviderError(rep.Channel, rep.Code)
@@ -39,5 +40,12 @@ func reportApplied(e *scheduler.Engine, log *slog.Logger, rep store.DeliveryRepo
 	if out.Suppressed {
 		log.Warn("web: sms number suppressed after a permanent twilio error",
 			append([]any{"delivery", out.DeliveryID, "code", rep.Code}, attrs...)...)
+	}
+	if out.Suppressed && rep.Code == scheduler.ProviderOptOutCode {
+		// The suppression is recorded either way; a failure here leaves
+		// only the person's consent state behind, and is logged.
+		if err := e.ProviderSaysOptedOut(ctx, out.SubscriberID, rep.Channel, out.Address); err != nil {
+			log.Error("web: record the opt-out twilio reported", append([]any{"delivery", out.DeliveryID, "err", err}, attrs...)...)
+		}
 	}
 }
