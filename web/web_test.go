@@ -768,7 +768,9 @@ func TestSignupAfterOptOutSaysWhy(t *testing.T) {
 	}
 	sameState(t, "sign-ups to opted-out addresses", before, f.state())
 
-	if out := f.sms("+447400123501", "START"); !strings.Contains(out, "resubscribed") {
+	// Their program ended when they left both channels: START lets us
+	// text them, and says that signing up again is what starts it.
+	if out := f.sms("+447400123501", "START"); !strings.Contains(out, "sign up again") {
 		t.Fatalf("START: %s", out)
 	}
 	code, out = api(f, `{"program":"basic","first_name":"Gus","phone":"07400 123501","timezone":"Europe/London","consent_sms":true}`)
