@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,18 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	}
 
 	// Bad input: an error naming the step, entry or flag; nothing changes.
+	// A version is named by its id, unless a hash also starts with those
+	// digits (the program's content decides the hashes): then by its hash.
+	ref := func(id int) string {
+		s := strconv.Itoa(id)
+		for _, h := range hashes {
+			if strings.HasPrefix(h, s) {
+				return hashes[id-1][:8]
+			}
+		}
+		return s
+	}
+	v1, v2 := ref(1), ref(2)
 	before := fingerprint(t, db)
 	to := hashes[1][:8]
 	for _, c := range []struct {
@@ -118,20 +131,20 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--from", "1", "--to", to, "--map", "lesson-05=lesson-05-revised"}, 1,
+		{[]string{"--from", v1, "--to", to, "--map", "lesson-05=lesson-05-revised"}, 1,
 			`step "space" of version 1 is not in version 2: map it with --map space=NEW`},
-		{[]string{"--from", "1", "--to", "2"}, 1, `step "lesson-05" of version 1 is not in version 2: map it with --map lesson-05=NEW`},
-		{[]string{"--from", "1", "--to", "2", "--map", "lesson-05=lesson-5,space=space-check"}, 1,
+		{[]string{"--from", v1, "--to", v2}, 1, `step "lesson-05" of version 1 is not in version 2: map it with --map lesson-05=NEW`},
+		{[]string{"--from", v1, "--to", v2, "--map", "lesson-05=lesson-5,space=space-check"}, 1,
 			`--map lesson-05=lesson-5: version 2 (` + hashes[1] + `) has no step "lesson-5"`},
-		{[]string{"--from", "1", "--to", "2", "--map", "nosuch=lesson-05-revised"}, 1, `--map nosuch=lesson-05-revised: version 1 (` + hashes[0] + `) has no step "nosuch"`},
-		{[]string{"--from", "1", "--to", "2", "--map", "lesson-05"}, 2, `--map entry "lesson-05": want old=new`},
-		{[]string{"--from", "1", "--to", "2", "--map", "space=space-check,space=mood"}, 2, `--map names step "space" twice`},
-		{[]string{"--from", "1", "--to", "2", "--map", "lesson-05=mood,space=space-check"}, 1,
+		{[]string{"--from", v1, "--to", v2, "--map", "nosuch=lesson-05-revised"}, 1, `--map nosuch=lesson-05-revised: version 1 (` + hashes[0] + `) has no step "nosuch"`},
+		{[]string{"--from", v1, "--to", v2, "--map", "lesson-05"}, 2, `--map entry "lesson-05": want old=new`},
+		{[]string{"--from", v1, "--to", v2, "--map", "space=space-check,space=mood"}, 2, `--map names step "space" twice`},
+		{[]string{"--from", v1, "--to", v2, "--map", "lesson-05=mood,space=space-check"}, 1,
 			fmt.Sprintf("enrollment %d: it is at step lesson-05, which maps to mood, not a calendar step", annEnr)},
-		{[]string{"--from", "1", "--to", "1"}, 1, "--from and --to both name version 1"},
-		{[]string{"--from", "zz", "--to", "2"}, 1, `--from "zz": want a version id or hash prefix`},
-		{[]string{"--from", "99", "--to", "2"}, 1, "--from 99: no stored program version"},
-		{[]string{"--to", "2"}, 2, "--from and --to are required"},
+		{[]string{"--from", v1, "--to", v1}, 1, "--from and --to both name version 1"},
+		{[]string{"--from", "zz", "--to", v2}, 1, `--from "zz": want a version id or hash prefix`},
+		{[]string{"--from", "987654321", "--to", v2}, 1, "--from 987654321: no stored program version"},
+		{[]string{"--to", v2}, 2, "--from and --to are required"},
 	} {
 		code, _, errs := run(t, env, append([]string{"programs", "migrate"}, c.args...)...)
 		if code != c.code || !strings.Contains(errs, c.want) {
@@ -191,7 +204,7 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	}
 	var annBefore place
 	db.Get(&annBefore, `SELECT program_version_id, cursor, next_due_at, cron_cursors::text FROM enrollments WHERE id = $1`, annEnr)
-	code, out, errs = run(t, env, "programs", "migrate", "--from", "1", "--to", "2", "--map", mapping)
+	code, out, errs = run(t, env, "programs", "migrate", "--from", v1, "--to", v2, "--map", mapping)
 	if code != 0 || !strings.Contains(out, "moved 3 running enrollment(s)") {
 		t.Fatalf("migrate: exit %d\n%s%s", code, out, errs)
 	}
@@ -217,7 +230,7 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	if events != 3 {
 		t.Errorf("%d program_migrated events, want 3", events)
 	}
-	if code, _, errs := run(t, env, "programs", "migrate", "--from", "1", "--to", "2", "--map", mapping); code != 0 || errs != "" {
+	if code, _, errs := run(t, env, "programs", "migrate", "--from", v1, "--to", v2, "--map", mapping); code != 0 || errs != "" {
 		t.Errorf("migrating an emptied version again: exit %d %s", code, errs)
 	}
 
