@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -66,13 +65,8 @@ func adminStore(ctx context.Context, env *Env, fs *flag.FlagSet) (*store.Store, 
 // what lib/pq takes, instead of the driver's parse error. The value is a
 // secret (it may hold a password), so it is not repeated.
 func checkDatabaseURL(s string) error {
-	const want = "--database-url (DATABASE_URL): want a postgres://user@host/dbname URL or key=value settings"
-	if strings.Contains(s, "://") {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			return errors.New(want)
-		}
-	} else if !strings.Contains(s, "=") {
-		return errors.New(want)
+	if err := config.CheckDatabaseURL(s); err != nil {
+		return fmt.Errorf("--database-url (DATABASE_URL): %w", err)
 	}
 	return nil
 }

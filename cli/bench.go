@@ -56,12 +56,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			return usagef("--database must not be empty")
 		}
 		if dsn, err = store.EnsureDatabase(ctx, cfg.DatabaseURL, *name); err != nil {
-			return err
+			return store.RedactError(err, cfg.DatabaseURL)
 		}
+	} else if err := checkDatabaseURL(dsn); err != nil {
+		return err
 	}
 	db, err := store.OpenBench(ctx, dsn)
 	if err != nil {
-		return err
+		return store.RedactError(err, dsn)
 	}
 	defer db.Close()
 	rep, err := bench.Run(ctx, o, db, dsn, benchEngine(env, cfg), env.Stderr)

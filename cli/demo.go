@@ -72,6 +72,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
 	}
+	if *dbURL != "" {
+		if err := checkDatabaseURL(*dbURL); err != nil {
+			return err
+		}
+	}
 	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, env.Getenv("DATABASE_URL")); err != nil {
 		return err
 	}
@@ -161,27 +166,43 @@ func demoDatabase(ctx context.Context, flagURL, envURL string) (string, error) {
 	if base == "" {
 		base = config.Table[0].Default
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	u.Path = "/rekindle_demo"
-	admin := *u
-	admin.Path = "/postgres"
-	db, err := sql.Open("postgres", admin.String())
+	demo, err := onDatabase(base, "rekindle_demo")
 	if err != nil {
 		return "", err
+	}
+	admin, err := onDatabase(base, "postgres")
+	if err != nil {
+		return "", err
+	}
+	db, err := sql.Open("postgres", admin)
+	if err != nil {
+		return "", store.RedactError(err, base)
 	}
 	defer db.Close()
 	var exists bool
 	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'rekindle_demo')").Scan(&exists); err != nil {
-		return "", fmt.Errorf("connect to PostgreSQL at %s: %w", u.Host, err)
+		return "", store.RedactError(fmt.Errorf("connect to PostgreSQL (DATABASE_URL's server): %w", err), base)
 	}
 	if !exists {
 		if _, err := db.ExecContext(ctx, "CREATE DATABASE rekindle_demo"); err != nil {
-			return "", fmt.Errorf("create database rekindle_demo: %w", err)
+			return "", store.RedactError(fmt.Errorf("create database rekindle_demo: %w", err), base)
 		}
 	}
+	return demo, nil
+}
+
+// onDatabase is the connection string dsn with database name in place of
+// its own: a URL's path, or a dbname= setting (the last one counts).
+func onDatabase(dsn, name string) (string, error) {
+	if !strings.Contains(dsn, "://") {
+		return dsn + " dbname=" + name, nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", store.RedactError(fmt.Errorf("DATABASE_URL: %w", err), dsn)
+	}
+	u.Path = "/" + name
+	u.RawPath = ""
 	return u.String(), nil
 }
 

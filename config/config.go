@@ -226,7 +226,7 @@ func minLen(n int) func(string) error {
 //   - the remaining settings default to empty, so empty and unset agree.
 var Table = []Var{
 	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Help: "PostgreSQL connection URL",
-		set: str(func(c *Config) *string { return &c.DatabaseURL })},
+		set: str(func(c *Config) *string { return &c.DatabaseURL }, CheckDatabaseURL)},
 	{Name: "REKINDLE_LISTEN", Default: "127.0.0.1:8080", Help: "HTTP listen address",
 		set: str(func(c *Config) *string { return &c.Listen })},
 	{Name: "REKINDLE_BASE_URL", Default: "http://127.0.0.1:8080", Help: "public URL for links and webhook signatures",

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the PostgreSQL driver
+
+	"github.com/rekindle/rekindle/config"
 )
 
 //go:embed sql/*.sql
@@ -47,11 +49,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Connect opens a pool and pings it.
+// Connect opens a pool and pings it. Its errors never hold the password
+// dsn may carry (the driver quotes a URL it cannot parse whole).
 func Connect(ctx context.Context, dsn string, opt Options) (*sqlx.DB, error) {
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, RedactError(fmt.Errorf("store: open: %w", err), dsn)
 	}
 	n := opt.MaxOpenConns
 	if n <= 0 {
@@ -64,10 +67,31 @@ func Connect(ctx context.Context, dsn string, opt Options) (*sqlx.DB, error) {
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect: %w", err)
+		return nil, RedactError(fmt.Errorf("store: connect: %w", err), dsn)
 	}
 	return db, nil
 }
+
+// RedactError is err with dsn's password removed from its message; errors.Is
+// and errors.As still see the error it wraps.
+func RedactError(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	msg := config.RedactPassword(err.Error(), dsn)
+	if msg == err.Error() {
+		return err
+	}
+	return &redacted{msg: msg, err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
 
 // New prepares the statements on an open pool.
 func New(ctx context.Context, db *sqlx.DB) (*Store, error) {

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// A DATABASE_URL that cannot be used is named in the error, and its
+// password never shown: neither by serve, demo and the admin commands
+// checking it, nor by the driver quoting it.
+func TestDatabaseURLPasswordNeverInErrors(t *testing.T) {
+	const pw = "hunter2-pw"
+	urls := []string{
+		"postgres://root:" + pw + "@h:notaport/x",                   // does not parse
+		"postgres://root:" + pw + "@127.0.0.1:5432/x?sslmode=bogus", // the driver refuses it
+		"host=127.0.0.1 password=" + pw + " dbname=x sslmode=bogus", // the same as settings
+		"host=127.0.0.1 password=" + pw + " dbname=x stray",         // the driver quotes the rest
+	}
+	cmds := [][]string{
+		{"serve"}, {"demo"}, {"status"}, {"migrate"}, {"config"},
+		{"enroll", "--program", "rekindle", "--email", "a@example.org", "--tz", "UTC"},
+		{"subscribers", "show", "--email", "a@example.org"},
+		{"pause", "--email", "a@example.org"},
+	}
+	for _, u := range urls {
+		for _, args := range cmds {
+			code, out, errs := run(t, map[string]string{"DATABASE_URL": u}, args...)
+			if args[0] == "config" && code == 0 {
+				if strings.Contains(out, pw) {
+					t.Errorf("config with %q printed the password:\n%s", u, out)
+				}
+				continue
+			}
+			if code != 1 || strings.Contains(out+errs, pw) {
+				t.Errorf("%s with DATABASE_URL %q: exit %d, want 1 without the password: %s%s", args[0], u, code, out, errs)
+			}
+		}
+		for _, args := range [][]string{{"demo", "--database-url", u}, {"status", "--database-url", u}} {
+			code, out, errs := run(t, nil, args...)
+			if code != 1 || strings.Contains(out+errs, pw) {
+				t.Errorf("%s --database-url %q: exit %d, want 1 without the password: %s%s", args[0], u, code, out, errs)
+			}
+		}
+	}
+	// A URL that does not parse is refused naming the setting.
+	code, _, errs := run(t, map[string]string{"DATABASE_URL": urls[0]}, "serve")
+	if code != 1 || !strings.Contains(errs, "DATABASE_URL") || !strings.Contains(errs, "invalid port") {
+		t.Errorf("serve: exit %d: %s; want DATABASE_URL named with the reason", code, errs)
+	}
+}
