@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,25 @@ func TestDatabaseURLPasswordNeverInErrors(t *testing.T) {
 	code, _, errs := run(t, map[string]string{"DATABASE_URL": urls[0]}, "serve")
 	if code != 1 || !strings.Contains(errs, "DATABASE_URL") || !strings.Contains(errs, "invalid port") {
 		t.Errorf("serve: exit %d: %s; want DATABASE_URL named with the reason", code, errs)
+	}
+}
+
+// demo takes DATABASE_URL wherever the configuration finds it, a systemd
+// credential too, and makes its database on that server.
+func TestDemoUsesTheConfiguredDatabaseURL(t *testing.T) {
+	dir := t.TempDir()
+	const pw = "cred-pw-0451"
+	// Nothing listens on port 1: the demo must try there, not the default.
+	if err := os.WriteFile(filepath.Join(dir, "database-url"), []byte("postgres://u:"+pw+"@127.0.0.1:1/x?sslmode=disable\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CREDENTIALS_DIRECTORY": dir}
+	code, out, errs := run(t, env, "demo")
+	if code != 1 || !strings.Contains(errs, "connect to PostgreSQL") || strings.Contains(out+errs, pw) {
+		t.Fatalf("demo: exit %d: %s%s; want a connection error without the password", code, out, errs)
+	}
+	code, out, errs = run(t, env, "config")
+	if code != 0 || !strings.Contains(out, "DATABASE_URL=postgres://u:********@127.0.0.1:1/x?sslmode=disable\t# credential") {
+		t.Fatalf("config: exit %d: %s%s", code, out, errs)
 	}
 }

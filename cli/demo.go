@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, env.Getenv("DATABASE_URL")); err != nil {
+	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	// The simulated clock starts at 07:00 tomorrow, the person's time.
@@ -157,14 +157,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 }
 
 // demoDatabase picks the demo database (creating it if needed): --database-url,
-// else rekindle_demo on DATABASE_URL's server, else on the local server.
-func demoDatabase(ctx context.Context, flagURL, envURL string) (string, error) {
+// else rekindle_demo on the server of base, the configured DATABASE_URL (from
+// the environment, NAME_FILE or a credential; by default the local server).
+func demoDatabase(ctx context.Context, flagURL, base string) (string, error) {
 	if flagURL != "" {
 		return flagURL, nil
-	}
-	base := envURL
-	if base == "" {
-		base = config.Table[0].Default
 	}
 	demo, err := onDatabase(base, "rekindle_demo")
 	if err != nil {

@@ -80,7 +80,10 @@ type Var struct {
 	Default    string
 	Secret     bool
 	Credential string // systemd credential name for secrets
-	Help       string
+	// Show is how `rekindle config` prints a secret's value; nil prints
+	// ******** for any value. DATABASE_URL shows all but its password.
+	Show func(string) string
+	Help string
 	// EmptyOK: the variable set to the empty string means "none" (the value
 	// is empty) instead of "use the default". See the comment on Table.
 	EmptyOK bool
@@ -225,7 +228,8 @@ func minLen(n int) func(string) error {
 //     the password), then to the default;
 //   - the remaining settings default to empty, so empty and unset agree.
 var Table = []Var{
-	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Help: "PostgreSQL connection URL",
+	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Credential: "database-url",
+		Show: func(v string) string { return RedactDatabaseURL(v, "********") }, Help: "PostgreSQL connection URL",
 		set: str(func(c *Config) *string { return &c.DatabaseURL }, CheckDatabaseURL)},
 	{Name: "REKINDLE_LISTEN", Default: "127.0.0.1:8080", Help: "HTTP listen address",
 		set: str(func(c *Config) *string { return &c.Listen })},
@@ -412,7 +416,8 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 	return c, src, vals, nil
 }
 
-// secretFrom reads NAME_FILE or $CREDENTIALS_DIRECTORY/<credential>.
+// secretFrom reads NAME_FILE or $CREDENTIALS_DIRECTORY/<credential> (an
+// empty credential file counts as none).
 func secretFrom(lookup Lookup, v Var) (string, string, error) {
 	if p, _ := lookup(v.Name + "_FILE"); p != "" {
 		b, err := os.ReadFile(p)
@@ -424,7 +429,12 @@ func secretFrom(lookup Lookup, v Var) (string, string, error) {
 	if dir, _ := lookup("CREDENTIALS_DIRECTORY"); dir != "" && v.Credential != "" {
 		b, err := os.ReadFile(filepath.Join(dir, v.Credential))
 		if err == nil {
-			return strings.TrimRight(string(b), "\r\n"), "credential", nil
+			// An empty credential is an unset one: the unit loads a file
+			// for every secret, and the ones not used stay empty.
+			if s := strings.TrimRight(string(b), "\r\n"); s != "" {
+				return s, "credential", nil
+			}
+			return "", "", nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
 			return "", "", fmt.Errorf("credential %s: %w", v.Credential, err)
@@ -455,7 +465,11 @@ func PrintLookup(w io.Writer, lookup Lookup, fs *flag.FlagSet) error {
 	for _, v := range Table {
 		val := vals[v.Name]
 		if v.Secret && val != "" {
-			val = "********"
+			if v.Show != nil {
+				val = v.Show(val)
+			} else {
+				val = "********"
+			}
 		}
 		fmt.Fprintf(w, "%s=%s\t# %s\n", v.Name, val, src[v.Name])
 	}
