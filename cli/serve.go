@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +36,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
+	warnAtStart(a)
 	mux, m, err := a.routes()
 	if err != nil {
 		return err
@@ -99,6 +103,36 @@ func shutdown(a *app, srv *http.Server, svc interface{ Stop(time.Duration) bool 
 		a.log.Warn("shutdown timeout reached with sends in flight; their leases will expire and the rescuer re-queues them")
 	}
 	a.log.Info("stopped", "took", time.Since(began).Round(time.Millisecond).String())
+}
+
+// warnAtStart logs settings that run but are most likely a mistake.
+func warnAtStart(a *app) {
+	if realProvider(a.cfg) && loopbackURL(a.cfg.BaseURL) {
+		a.log.Warn("REKINDLE_BASE_URL points at this machine while an SMTP server or Twilio is configured: "+
+			"the links in messages sent (check-in, unsubscribe, manage) will not work for their readers and Twilio cannot reach the webhooks; "+
+			"set it to the public URL", "base_url", a.cfg.BaseURL)
+	}
+}
+
+// realProvider reports whether messages go to people: an SMTP server or
+// Twilio is configured, not (only) the file channel.
+func realProvider(cfg *config.Config) bool {
+	return cfg.SMTPHost != "" || cfg.TwilioAccountSID != ""
+}
+
+// loopbackURL reports whether u names this machine (localhost, 127.0.0.0/8,
+// ::1), as the default REKINDLE_BASE_URL does.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 // reload re-reads programs (and templates on next start) after validating

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/internal/fakesmtp"
+	"github.com/rekindle/rekindle/internal/testdb"
+)
+
+// serveStart runs serve until it logs that it is serving (or exits), stops
+// it, and returns its exit code and log. env gets a database, a listen
+// address and an outbox unless it names its own.
+func serveStart(t *testing.T, env map[string]string) (int, string) {
+	t.Helper()
+	for k, v := range map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_LISTEN": freePort(t), "REKINDLE_OUTBOX_DIR": t.TempDir()} {
+		if _, ok := env[k]; !ok {
+			env[k] = v
+		}
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	}()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(logs.String(), "rekindle serving") {
+		select {
+		case code := <-exited:
+			return code, logs.String()
+		case <-deadline:
+			t.Fatalf("serve neither served nor exited; log:\n%s", logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	return <-exited, logs.String()
+}
+
+// A real provider with links pointing at this machine is most likely a
+// forgotten REKINDLE_BASE_URL: serve says so.
+func TestServeWarnsOfALocalBaseURLWithARealProvider(t *testing.T) {
+	smtp, err := fakesmtp.Start(fakesmtp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	provider := func(extra ...string) map[string]string {
+		env := map[string]string{"REKINDLE_SMTP_HOST": smtp.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(smtp.Port()), "REKINDLE_SMTP_TLS": "none",
+			"REKINDLE_SECRET_KEY": "serve-start-secret-0123456789abcdef"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			env[extra[i]] = extra[i+1]
+		}
+		return env
+	}
+	const warning = "REKINDLE_BASE_URL points at this machine"
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		warn bool
+	}{
+		{"smtp, default base URL", provider(), true},
+		{"smtp, localhost", provider("REKINDLE_BASE_URL", "http://localhost:8080"), true},
+		{"smtp, public base URL", provider("REKINDLE_BASE_URL", "https://rekindle.example.org"), false},
+		{"file channel, default base URL", map[string]string{}, false},
+	} {
+		code, log := serveStart(t, c.env)
+		if code != 0 || strings.Contains(log, warning) != c.warn {
+			t.Errorf("%s: exit %d, warned %v, want %v; log:\n%s", c.name, code, !c.warn, c.warn, log)
+		}
+	}
+}
