@@ -54,13 +54,13 @@ func TestTwoPlannersCreateEachRowOnce(t *testing.T) {
 	}
 	wg.Wait()
 	var total, distinct int
-	st.DB.Get(&total, `SELECT count(*) FROM deliveries`)
-	st.DB.Get(&distinct, `SELECT count(DISTINCT (enrollment_id, step_key, channel)) FROM deliveries`)
+	dbGet(t, st.DB, &total, `SELECT count(*) FROM deliveries`)
+	dbGet(t, st.DB, &distinct, `SELECT count(DISTINCT (enrollment_id, step_key, channel)) FROM deliveries`)
 	if total != people*2 || distinct != total {
 		t.Fatalf("%d rows (%d distinct), want %d: welcome and l1 once per person", total, distinct, people*2)
 	}
 	// Planning again (say, after a crash before the cursor moved) adds nothing.
-	st.DB.Exec(`UPDATE enrollments SET cursor = -1, next_due_at = $1`, clk.Now().Add(-time.Minute))
+	dbExec(t, st.DB, `UPDATE enrollments SET cursor = -1, next_due_at = $1`, clk.Now().Add(-time.Minute))
 	for {
 		n, _, err := e1.PlanOnce(context.Background())
 		if err != nil {
@@ -70,7 +70,7 @@ func TestTwoPlannersCreateEachRowOnce(t *testing.T) {
 			break
 		}
 	}
-	st.DB.Get(&total, `SELECT count(*) FROM deliveries`)
+	dbGet(t, st.DB, &total, `SELECT count(*) FROM deliveries`)
 	if total != people*2 {
 		t.Fatalf("re-planning made %d rows, want %d", total, people*2)
 	}
@@ -118,7 +118,7 @@ func TestThreeDispatchersSendEachOnce(t *testing.T) {
 		t.Fatalf("sent %d distinct, %d total; want 5000 and 5000", len(ch.sent), ch.total())
 	}
 	var left int
-	st.DB.Get(&left, `SELECT count(*) FROM deliveries WHERE status <> 'sent'`)
+	dbGet(t, st.DB, &left, `SELECT count(*) FROM deliveries WHERE status <> 'sent'`)
 	if left != 0 {
 		t.Fatalf("%d deliveries not sent", left)
 	}
@@ -214,7 +214,9 @@ func TestRetryThenPermanentFailure(t *testing.T) {
 	}
 	d := e.NewDispatcher(ch, 1, "w")
 	for i := 0; i < 5; i++ {
-		d.DispatchOnce(context.Background())
+		if _, err := d.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		clk.Advance(10 * time.Minute)
 	}
 	if calls["p1@example.org"] != 2 || ch.total() != 1 {
@@ -224,16 +226,18 @@ func TestRetryThenPermanentFailure(t *testing.T) {
 		t.Fatalf("a 550 was tried %d times; permanent errors are never retried", calls["p2@example.org"])
 	}
 	var sup int
-	e.Store.DB.Get(&sup, `SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'p2@example.org'`)
+	dbGet(t, e.Store.DB, &sup, `SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = 'p2@example.org'`)
 	if sup != 1 {
 		t.Fatal("the 550 address was not suppressed")
 	}
 	// Anything queued later to a suppressed address is cancelled at claim.
-	e.Store.DB.Exec(`INSERT INTO deliveries (step_key, channel, to_addr, due_at, not_before, created_at, updated_at)
+	dbExec(t, e.Store.DB, `INSERT INTO deliveries (step_key, channel, to_addr, due_at, not_before, created_at, updated_at)
 		VALUES ('again', 'email', 'p2@example.org', $1, $1, $1, $1)`, clk.Now())
-	d.DispatchOnce(context.Background())
+	if _, err := d.DispatchOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var status string
-	e.Store.DB.Get(&status, `SELECT status FROM deliveries WHERE step_key = 'again'`)
+	dbGet(t, e.Store.DB, &status, `SELECT status FROM deliveries WHERE step_key = 'again'`)
 	if status != "cancelled" || calls["p2@example.org"] != 1 {
 		t.Fatalf("delivery to a suppressed address: status %s, calls %d", status, calls["p2@example.org"])
 	}

@@ -157,7 +157,7 @@ func TestServiceSendsHandedMessagesOnce(t *testing.T) {
 	}
 	ch.mu.Unlock()
 	var bad int
-	e.Store.DB.Get(&bad, `SELECT count(*) FROM deliveries WHERE NOT ((status = 'sent' AND attempts = 1 AND to_addr <> 's7@example.org')
+	dbGet(t, e.Store.DB, &bad, `SELECT count(*) FROM deliveries WHERE NOT ((status = 'sent' AND attempts = 1 AND to_addr <> 's7@example.org')
 		OR (status = 'cancelled' AND to_addr = 's7@example.org'))`)
 	if bad != 0 {
 		t.Fatalf("%d deliveries are neither sent on their first attempt nor (for the opted-out address) cancelled", bad)
@@ -198,7 +198,7 @@ func TestHandedMessagesWaitingForAPersonWhoLeftOrPausedAreNotSent(t *testing.T) 
 		Attempts int    `db:"attempts"`
 		Error    string `db:"error"`
 	}
-	e.Store.DB.Select(&rows, `SELECT to_addr, status, attempts, coalesce(error, '') AS error FROM deliveries ORDER BY id`)
+	dbSelect(t, e.Store.DB, &rows, `SELECT to_addr, status, attempts, coalesce(error, '') AS error FROM deliveries ORDER BY id`)
 	for _, r := range rows {
 		want := "cancelled/1/enrollment ended"
 		if r.To == "away@example.org" {
@@ -229,7 +229,7 @@ func TestBatchPastMostOfItsLeaseIsGivenBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var queued int
-	e.Store.DB.Get(&queued, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND attempts = 0 AND lease_until IS NULL`)
+	dbGet(t, e.Store.DB, &queued, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND attempts = 0 AND lease_until IS NULL`)
 	if ch.total() != 0 || queued != 2 {
 		t.Fatalf("sent %d, %d queued again; want none sent and both given back", ch.total(), queued)
 	}
@@ -249,8 +249,8 @@ func TestDeleteSubscriberTakesTheirDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var theirs, others int
-	e.Store.DB.Get(&theirs, `SELECT count(*) FROM deliveries WHERE to_addr IN ('reset@example.org', '+12025550188')`)
-	e.Store.DB.Get(&others, `SELECT count(*) FROM deliveries WHERE to_addr = 'stays@example.org'`)
+	dbGet(t, e.Store.DB, &theirs, `SELECT count(*) FROM deliveries WHERE to_addr IN ('reset@example.org', '+12025550188')`)
+	dbGet(t, e.Store.DB, &others, `SELECT count(*) FROM deliveries WHERE to_addr = 'stays@example.org'`)
 	if theirs != 0 || others == 0 {
 		t.Fatalf("after deleting one person: %d of their deliveries left, %d of the other's; want 0 and all", theirs, others)
 	}

@@ -2,11 +2,44 @@ package scheduler
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/rekindle/rekindle/clock"
 )
+
+// dbGet, dbSelect and dbExec run a test's own query and fail the test on
+// any error: an ignored one would leave the destination zero (or the
+// change undone) and let the assertion after it pass for the wrong reason.
+func dbGet(t testing.TB, db *sqlx.DB, dest any, q string, args ...any) {
+	t.Helper()
+	if err := db.Get(dest, q, args...); err != nil {
+		t.Fatalf("%s: %v", queryHead(q), err)
+	}
+}
+
+func dbSelect(t testing.TB, db *sqlx.DB, dest any, q string, args ...any) {
+	t.Helper()
+	if err := db.Select(dest, q, args...); err != nil {
+		t.Fatalf("%s: %v", queryHead(q), err)
+	}
+}
+
+func dbExec(t testing.TB, db *sqlx.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", queryHead(q), err)
+	}
+}
+
+// queryHead is a query's first line, to name it in a failure.
+func queryHead(q string) string {
+	q, _, _ = strings.Cut(strings.TrimSpace(q), "\n")
+	return q
+}
 
 func planNow(t *testing.T, e *Engine) {
 	t.Helper()
@@ -47,7 +80,9 @@ func TestCatchUpSendsOneAndShifts(t *testing.T) {
 	}
 	var shift int
 	var next time.Time
-	e.Store.DB.QueryRow(`SELECT shift_days, next_due_at FROM enrollments WHERE id = $1`, id).Scan(&shift, &next)
+	if err := e.Store.DB.QueryRow(`SELECT shift_days, next_due_at FROM enrollments WHERE id = $1`, id).Scan(&shift, &next); err != nil {
+		t.Fatal(err)
+	}
 	if shift != 3 {
 		t.Fatalf("calendar shifted %d days, want 3 (l2 moved from 3 June to 6 June)", shift)
 	}
@@ -80,19 +115,26 @@ func TestPauseResumeUnenroll(t *testing.T) {
 		}
 	}
 	var l2 time.Time
-	e.Store.DB.Get(&l2, `SELECT due_at FROM deliveries WHERE enrollment_id = $1 AND step_key = 'l2'`, id)
+	dbGet(t, e.Store.DB, &l2, `SELECT due_at FROM deliveries WHERE enrollment_id = $1 AND step_key = 'l2'`, id)
 	if want := utc("2026-06-06T08:00:00Z"); !l2.Equal(want) { // day 2 + 3 days away = 6 June 09:00 BST
 		t.Fatalf("l2 due %s after a 3-day pause, want %s", l2.UTC(), want)
 	}
 
+	clk.Set(utc("2026-06-20T05:00:00Z")) // 06:00 BST: the welcome and l1 are due later today
 	id2 := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "leave@example.org", Timezone: "Europe/London"})
+	clk.Set(utc("2026-06-20T08:30:00Z"))
 	planNow(t, e)
-	e.Store.DB.Exec(`UPDATE deliveries SET status = 'queued' WHERE enrollment_id = $1`, id2)
+	dbExec(t, e.Store.DB, `UPDATE deliveries SET status = 'queued' WHERE enrollment_id = $1`, id2)
+	var before int
+	dbGet(t, e.Store.DB, &before, `SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND status = 'queued'`, id2)
+	if before == 0 {
+		t.Fatal("setup: nothing queued for the person about to leave")
+	}
 	if ok, err := e.Unenroll(ctx, id2, "test"); !ok || err != nil {
 		t.Fatalf("unenroll: %v %v", ok, err)
 	}
 	var queued int
-	e.Store.DB.Get(&queued, `SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND status = 'queued'`, id2)
+	dbGet(t, e.Store.DB, &queued, `SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND status = 'queued'`, id2)
 	n := len(deliveries(t, e, id2))
 	planUntil(t, e, clk, clk.Now().Add(10*24*time.Hour), 6*time.Hour)
 	if queued != 0 || len(deliveries(t, e, id2)) != n {
@@ -106,7 +148,7 @@ func TestAnswersBranch(t *testing.T) {
 	ctx := context.Background()
 	id := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "b@example.org", Phone: "+447700900123", Timezone: "Europe/London"})
 	var sub int64
-	e.Store.DB.Get(&sub, `SELECT subscriber_id FROM enrollments WHERE id = $1`, id)
+	dbGet(t, e.Store.DB, &sub, `SELECT subscriber_id FROM enrollments WHERE id = $1`, id)
 
 	// Day 4, 19:00: the readiness check-in goes by SMS (prefer_first).
 	planUntil(t, e, clk, utc("2026-06-05T18:30:00Z"), time.Hour)
@@ -141,7 +183,7 @@ func TestTwoLowMoodsSendSupport(t *testing.T) {
 	ctx := context.Background()
 	id := mustEnroll(t, e, EnrollRequest{Program: "basic", Email: "m@example.org", Phone: "+447700900124", Timezone: "Europe/London"})
 	var sub int64
-	e.Store.DB.Get(&sub, `SELECT subscriber_id FROM enrollments WHERE id = $1`, id)
+	dbGet(t, e.Store.DB, &sub, `SELECT subscriber_id FROM enrollments WHERE id = $1`, id)
 	planUntil(t, e, clk, utc("2026-06-07T18:30:00Z"), time.Hour) // Sunday 7th, 19:30 local
 	if res, err := e.RecordAnswer(ctx, AnswerInput{SubscriberID: sub, Text: "2", Source: "sms"}); err != nil || len(res.Actions) != 0 {
 		t.Fatalf("first low mood: %+v %v; one low week sends nothing", res, err)
