@@ -3,12 +3,15 @@ package scheduler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	netmail "net/mail"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,14 +52,22 @@ func newSMTPSetup(t *testing.T, workers int) *smtpSetup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	ch, err := channel.NewSMTP(channel.SMTPConfig{Host: srv.Host(), Port: srv.Port(), TLS: "none",
+	d := smtpDispatcher(t, e, srv.Host(), srv.Port(), workers)
+	return &smtpSetup{e: e, clk: clk, srv: srv, d: d}
+}
+
+// smtpDispatcher is an email dispatcher of e sending through the SMTP
+// channel to host:port.
+func smtpDispatcher(t *testing.T, e *Engine, host string, port, workers int) *Dispatcher {
+	t.Helper()
+	ch, err := channel.NewSMTP(channel.SMTPConfig{Host: host, Port: port, TLS: "none",
 		From: "Rekindle <hello@" + smtpFromDomain + ">", Timeout: 5 * time.Second, IdleTimeout: time.Minute}, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := e.NewDispatcher(ch, workers, "smtp-test")
 	t.Cleanup(func() { d.Close() })
-	return &smtpSetup{e: e, clk: clk, srv: srv, d: d}
+	return d
 }
 
 // queued is a seeded delivery as the dispatcher should send it.
@@ -382,32 +393,151 @@ func TestDispatcherSMTPTransientRetriedPermanentSuppressed(t *testing.T) {
 // another worker while this one might still deliver it (two copies, with no
 // crash anywhere). The attempt is given up before the lease ends and put
 // back for a retry, under the fence of its own attempt.
+//
+// The engine runs on the real clock here, so that the lease the claim wrote
+// on the row is a real instant; a relay in front of the fake server notes
+// when the client hung up on it. The test compares those two facts, not how
+// long DispatchOnce took (which includes recording the outcome, the last
+// eighth of the lease, and varies with the machine's load).
 func TestDispatcherSMTPStallEndsWithinTheLease(t *testing.T) {
 	s := newSMTPSetup(t, 1)
 	lease := 4 * time.Second // the SMTP channel's own timeout is 5 s
 	s.e.Cfg.Lease = lease
+	s.clk.Set(time.Now())
+	s.e.Clock = clock.Real{}
+	relay := relayNotingHangUp(t, s.srv.Addr())
+	d := smtpDispatcher(t, s.e, "127.0.0.1", relay.port(), 1)
 	seeded := s.seedEmails(t, []string{"stall@example.org"})
+	if len(seeded) != 1 {
+		t.Fatalf("seeded %d deliveries, want 1", len(seeded))
+	}
+	var id int64
+	for k := range seeded {
+		id = k
+	}
 	s.srv.HangNext(fakesmtp.StageData, 1, 30*time.Second)
 
-	start := time.Now()
-	if _, err := s.d.DispatchOnce(context.Background()); err != nil {
-		t.Fatal(err)
+	dispatched := make(chan error, 1)
+	go func() {
+		_, err := d.DispatchOnce(context.Background())
+		dispatched <- err
+	}()
+
+	type state struct {
+		Status   string     `db:"status"`
+		Attempts int        `db:"attempts"`
+		Lease    *time.Time `db:"lease_until"`
+		Code     string     `db:"error_code"`
 	}
-	if took := time.Since(start); took >= lease {
-		t.Fatalf("the stalled attempt ended %s after its claim, past its %s lease", took.Round(time.Millisecond), lease)
+	row := func() state {
+		t.Helper()
+		var r state
+		dbGet(t, s.e.Store.DB, &r, `SELECT status, attempts, lease_until, coalesce(error_code, '') AS error_code FROM deliveries WHERE id = $1`, id)
+		return r
 	}
-	for id := range seeded {
-		var r struct {
-			Status   string     `db:"status"`
-			Attempts int        `db:"attempts"`
-			Lease    *time.Time `db:"lease_until"`
-			Code     *string    `db:"error_code"`
+	// The claim, as the rescuer would see it while the server stalls.
+	var claim state
+	for claim = row(); claim.Status != "sending"; claim = row() {
+		select {
+		case err := <-dispatched:
+			t.Fatalf("the dispatch ended (%v) before the message was ever seen in flight: %+v", err, row())
+		case <-time.After(10 * time.Millisecond):
 		}
-		if err := s.e.Store.DB.Get(&r, `SELECT status, attempts, lease_until, error_code FROM deliveries WHERE id = $1`, id); err != nil {
+	}
+	if claim.Lease == nil {
+		t.Fatalf("the message in flight holds no lease: %+v", claim)
+	}
+	select {
+	case err := <-dispatched:
+		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Status != "queued" || r.Attempts != 1 || r.Lease != nil {
-			t.Fatalf("after the stall: %+v, want queued for a retry, 1 attempt, no lease", r)
-		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the dispatch did not end while the server stalled")
+	}
+
+	var hungUp time.Time
+	select {
+	case hungUp = <-relay.hungUp:
+	case <-time.After(time.Second):
+		t.Fatal("the client never hung up on the stalled server")
+	}
+	if !hungUp.Before(*claim.Lease) {
+		t.Fatalf("the stalled attempt was given up at %s, %s after its lease ran out (%s): the rescuer could have handed it to another worker meanwhile",
+			hungUp.UTC().Format(time.StampMilli), hungUp.Sub(*claim.Lease), claim.Lease.UTC().Format(time.StampMilli))
+	}
+	if r := row(); r.Status != "queued" || r.Attempts != 1 || r.Lease != nil || r.Code == "" {
+		t.Fatalf("after the stall: %+v, want queued for a retry after 1 failed attempt (its error code kept), no lease", r)
+	}
+	if n := s.srv.MessageCount(); n != 0 {
+		t.Fatalf("the stalled server accepted %d messages, want none", n)
 	}
 }
+
+// hangUpRelay passes SMTP connections through to a server and reports when a
+// client closed its side: the moment it gave up.
+type hangUpRelay struct {
+	ln     net.Listener
+	hungUp chan time.Time
+}
+
+func relayNotingHangUp(t *testing.T, target string) *hangUpRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hangUpRelay{ln: ln, hungUp: make(chan time.Time, 16)}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	track := func(c net.Conn) {
+		mu.Lock()
+		open = append(open, c)
+		mu.Unlock()
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			track(client)
+			track(server)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				io.Copy(client, server)
+			}()
+			go func() {
+				defer wg.Done()
+				// Ends when the client closes (EOF or reset); a read on a
+				// connection this relay closed at cleanup is not a hang-up.
+				_, err := io.Copy(server, client)
+				if !errors.Is(err, net.ErrClosed) {
+					r.hungUp <- time.Now()
+				}
+				server.Close()
+			}()
+		}
+	}()
+	return r
+}
+
+func (r *hangUpRelay) port() int { return r.ln.Addr().(*net.TCPAddr).Port }
