@@ -202,8 +202,8 @@ func TestServeJobAppliesEarlyStatusCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var kept, suppressed int
-	db.Get(&kept, `SELECT count(*) FROM status_callbacks`)
-	db.Get(&suppressed, `SELECT count(*) FROM suppressions`)
+	dbGet(t, db, &kept, `SELECT count(*) FROM status_callbacks`)
+	dbGet(t, db, &suppressed, `SELECT count(*) FROM suppressions`)
 	if kept != 0 || suppressed != 0 {
 		t.Errorf("after a day: %d callbacks still kept, %d suppressions; want the unknown one dropped, nothing suppressed", kept, suppressed)
 	}

@@ -15,6 +15,29 @@ import (
 	"github.com/rekindle/rekindle/store"
 )
 
+// dbGet and dbSelect run a test's own query and fail the test on any error:
+// an ignored one would leave the destination zero and let the assertion
+// after it pass for the wrong reason.
+func dbGet(t testing.TB, db *sqlx.DB, dest any, q string, args ...any) {
+	t.Helper()
+	if err := db.Get(dest, q, args...); err != nil {
+		t.Fatalf("%s: %v", queryHead(q), err)
+	}
+}
+
+func dbSelect(t testing.TB, db *sqlx.DB, dest any, q string, args ...any) {
+	t.Helper()
+	if err := db.Select(dest, q, args...); err != nil {
+		t.Fatalf("%s: %v", queryHead(q), err)
+	}
+}
+
+// queryHead is a query's first line, to name it in a failure.
+func queryHead(q string) string {
+	q, _, _ = strings.Cut(strings.TrimSpace(q), "\n")
+	return q
+}
+
 // userTables lists every table in the public schema.
 func userTables(t *testing.T, db *sqlx.DB) []string {
 	t.Helper()
@@ -138,7 +161,7 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 	var replies int
-	db.Get(&replies, `SELECT count(*) FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1 AND reply_text IS NOT NULL`, sam)
+	dbGet(t, db, &replies, `SELECT count(*) FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1 AND reply_text IS NOT NULL`, sam)
 	if replies == 0 {
 		t.Fatal("setup: no answered check-in with reply text for the person")
 	}
@@ -197,7 +220,7 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 		t.Fatalf("export is not JSON: %v\n%.500s", err, out)
 	}
 	var sentToSam int
-	db.Get(&sentToSam, `SELECT count(*) FROM deliveries WHERE subscriber_id = $1`, sam)
+	dbGet(t, db, &sentToSam, `SELECT count(*) FROM deliveries WHERE subscriber_id = $1`, sam)
 	if exp.Subscriber.ID != sam || exp.Subscriber.Email != email || exp.Subscriber.Phone != phone || exp.Subscriber.FirstName != name ||
 		exp.ExportedAt == "" || len(exp.Consents) != 3 || exp.Consents[2].IP != "203.0.113.7" || len(exp.Enrollments) != 1 ||
 		len(exp.Deliveries) != sentToSam || len(exp.Inbound) != 1 || len(exp.Suppressions) != 1 {
@@ -277,13 +300,13 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 	answers := counts(t, db, answersByStep)
 	enrollments := counts(t, db, enrollmentsByProgram)
 	var queuedForSam int
-	db.Get(&queuedForSam, `SELECT count(*) FROM deliveries WHERE subscriber_id = $1 AND status = 'queued'`, sam)
+	dbGet(t, db, &queuedForSam, `SELECT count(*) FROM deliveries WHERE subscriber_id = $1 AND status = 'queued'`, sam)
 	var boRows string
 	boQuery := `SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM (
 		SELECT s::text AS x FROM subscribers s WHERE id = $1
 		UNION ALL SELECT d::text FROM deliveries d WHERE subscriber_id = $1
 		UNION ALL SELECT c::text FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1) r`
-	db.Get(&boRows, boQuery, bo)
+	dbGet(t, db, &boRows, boQuery, bo)
 
 	code, out, errs = run(t, env, "subscribers", "erase", "--email", email, "--yes")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("erased subscriber %d", sam)) {
@@ -325,16 +348,16 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 		t.Errorf("enrollments by program changed: %v -> %v", enrollments, got)
 	}
 	var boAfter string
-	db.Get(&boAfter, boQuery, bo)
+	dbGet(t, db, &boAfter, boQuery, bo)
 	if boAfter != boRows {
 		t.Error("erasing one person changed another person's rows")
 	}
-	db.Get(&replies, `SELECT count(*) FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1 AND reply_text IS NOT NULL`, sam)
+	dbGet(t, db, &replies, `SELECT count(*) FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1 AND reply_text IS NOT NULL`, sam)
 	if replies != 0 {
 		t.Errorf("%d check-in reply texts left after erase", replies)
 	}
 	var status string
-	db.Get(&status, `SELECT status FROM enrollments WHERE subscriber_id = $1`, sam)
+	dbGet(t, db, &status, `SELECT status FROM enrollments WHERE subscriber_id = $1`, sam)
 	if status != "unenrolled" {
 		t.Errorf("the erased person's enrollment is %q, want unenrolled", status)
 	}
@@ -364,7 +387,7 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 	var left int
-	db.Get(&left, `SELECT count(*) FROM suppressions WHERE channel = 'sms'`)
+	dbGet(t, db, &left, `SELECT count(*) FROM suppressions WHERE channel = 'sms'`)
 	if left != 0 {
 		t.Fatalf("START left %d SMS suppression(s): the hashed opt-out must be lifted too", left)
 	}
