@@ -82,16 +82,30 @@ func TestWatchdogFedOnlyWhileHealthy(t *testing.T) {
 	n := New(slog.New(slog.NewTextHandler(&logs, nil)))
 
 	var sick atomic.Bool
-	var pings atomic.Int64
+	// failed hears of each check that found the daemon unhealthy. Checks
+	// run one after another, so when one fails every earlier check has
+	// finished, its WATCHDOG=1 (if any) already written to the socket.
+	failed := make(chan struct{}, 100)
 	healthy := func(ctx context.Context) error {
-		pings.Add(1)
 		if _, ok := ctx.Deadline(); !ok {
 			t.Error("health check has no deadline")
 		}
 		if sick.Load() {
+			select {
+			case failed <- struct{}{}:
+			default:
+			}
 			return errors.New("db ping: connection refused")
 		}
 		return nil
+	}
+	awaitFailedCheck := func() {
+		t.Helper()
+		select {
+		case <-failed:
+		case <-time.After(time.Second):
+			t.Fatal("health check not called while unhealthy")
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,15 +120,19 @@ func TestWatchdogFedOnlyWhileHealthy(t *testing.T) {
 		expect(sd, "WATCHDOG=1", time.Second)
 	}
 
-	// Unhealthy: starved.
+	// Unhealthy: starved. Once a check has failed, a marker datagram sent
+	// now arrives after every WATCHDOG=1 fed before it; reading up to the
+	// marker drains them, and from then on none may come.
 	sick.Store(true)
-	time.Sleep(150 * time.Millisecond) // let a check already in flight finish
-	sd.Drain()
-	before := pings.Load()
+	awaitFailedCheck()
+	n.Status("health check failing")
+	sd.Expect("STATUS=health check failing", time.Second)
 	sd.None("WATCHDOG=1", 500*time.Millisecond)
-	if pings.Load() <= before {
-		t.Error("health check not called while unhealthy")
+	// Still checked while starved (every 100ms), so it can recover.
+	for len(failed) > 0 {
+		<-failed
 	}
+	awaitFailedCheck()
 
 	// Healthy again: fed again.
 	sick.Store(false)
