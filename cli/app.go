@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,16 +46,27 @@ func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 	return cfg, err
 }
 
-// loadPrograms reads the embedded programs, or those in dir.
+// loadPrograms reads the embedded programs, or those in dir: a folder of
+// program folders, or one program's own folder. Problems name their files
+// by the path given (DirFS alone would make them relative to dir).
 func loadPrograms(dir string) (map[string]*programs.Program, error) {
-	var fsys fs.FS = programs.Embedded()
-	if dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("programs folder: %w", err) // names the path; DirFS would say "."
-		}
-		fsys = os.DirFS(dir)
+	if dir == "" {
+		return programs.LoadAll(programs.Embedded(), ".")
 	}
-	return programs.LoadAll(fsys, ".")
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("programs folder: %w", err) // names the path; DirFS would say "."
+	}
+	progs, err := programs.LoadAll(os.DirFS(dir), ".")
+	var ve *programs.ValidationError
+	switch {
+	case errors.Is(err, programs.ErrNoPrograms):
+		return nil, fmt.Errorf("programs folder %s: %w", dir, programs.ErrNoPrograms)
+	case errors.As(err, &ve):
+		for i := range ve.Problems {
+			ve.Problems[i].File = filepath.Join(dir, ve.Problems[i].File)
+		}
+	}
+	return progs, err
 }
 
 func templateFS(dir string) fs.FS {

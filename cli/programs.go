@@ -107,7 +107,7 @@ func programsValidate(env *Env, args []string) error {
 							case info.Segments > 2:
 								problems = append(problems, fmt.Sprintf("%s: %d segments (%s), at most 2 allowed", where, info.Segments, info.Encoding))
 							case info.Encoding != "GSM-7":
-								problems = append(problems, fmt.Sprintf("%s: needs UCS-2 because of %q; use plain characters", where, string(info.NonGSM)))
+								problems = append(problems, fmt.Sprintf("%s: needs UCS-2 because of %q, which cuts a segment from 160 characters to 70; use plain characters (straight quotes, no emoji)", where, string(info.NonGSM)))
 							case info.Segments > 1 && hint == 1:
 								warnings++
 								fmt.Fprintf(env.Stdout, "warning: %s: %d segments\n", where, info.Segments)

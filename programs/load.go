@@ -8,23 +8,38 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // FileName is the program definition inside a program folder.
 const FileName = "program.yaml"
 
+// ErrNoPrograms means a folder holds no program: no program.yaml in it, nor
+// in any folder directly under it.
+var ErrNoPrograms = errors.New("no " + FileName + " in it or in any folder directly under it")
+
 // LoadAll loads every program folder (a folder holding program.yaml) directly
-// under root in fsys. It returns the programs by slug, or a *ValidationError
-// listing every problem in every program; on error nothing is returned.
+// under root in fsys, or root itself when it is a program folder. It returns
+// the programs by slug, or a *ValidationError listing every problem in every
+// program; on error nothing is returned.
 func LoadAll(fsys fs.FS, root string) (map[string]*Program, error) {
+	if _, err := fs.Stat(fsys, path.Join(root, FileName)); err == nil {
+		p, err := Load(fsys, root)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]*Program{p.Slug: p}, nil
+	}
 	entries, err := fs.ReadDir(fsys, root)
 	if err != nil {
 		return nil, fmt.Errorf("programs: %w", err)
@@ -59,7 +74,7 @@ func LoadAll(fsys fs.FS, root string) (map[string]*Program, error) {
 		return nil, &ValidationError{Problems: problems}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("programs: no program folder (with %s) under %q", FileName, root)
+		return nil, fmt.Errorf("programs: %q: %w", root, ErrNoPrograms)
 	}
 	return out, nil
 }
@@ -153,23 +168,241 @@ func (l *loader) load() *Program {
 	return &p
 }
 
-// yamlError turns a go-yaml error into a located problem.
+// yamlError turns a go-yaml error into a located problem. An error about a
+// value's type names the field it is in (its path of keys, as validation
+// names fields) and says what is wanted, not which Go type was.
 func (l *loader) yamlError(file string, err error) {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		tok := ye.GetToken()
-		field := "yaml"
+		field, reason := "yaml", ye.GetMessage()
 		var uf *yaml.UnknownFieldError
-		if errors.As(err, &uf) {
+		var te *yaml.TypeError
+		var ne *yaml.UnexpectedNodeTypeError
+		var oe *yaml.OverflowError
+		switch {
+		case errors.As(err, &uf):
 			field = tok.Value
 			if strings.TrimSpace(field) == "" {
 				field = strconv.Quote(field) // a blank key stays visible
 			}
+		case errors.As(err, &te):
+			reason = fmt.Sprintf("want %s, not %s", goKind(te.DstType), goKind(te.SrcType))
+			if k := te.SrcType; k != nil && k.Kind() != reflect.Slice && k.Kind() != reflect.Map {
+				reason += fmt.Sprintf(" (%q)", tok.Value)
+			}
+			field = l.fieldAt(tok, field)
+		case errors.As(err, &ne):
+			reason = fmt.Sprintf("want %s, not %s", nodeKind(ne.Expected), nodeKind(ne.Actual))
+			if scalar(ne.Actual) {
+				reason += fmt.Sprintf(" (%q)", tok.Value)
+			}
+			field = l.fieldAt(tok, field)
+		case errors.As(err, &oe):
+			reason = fmt.Sprintf("%s is too large for %s", oe.SrcNum, goKind(oe.DstType))
+			field = l.fieldAt(tok, field)
 		}
-		l.problems = append(l.problems, Problem{file, tok.Position.Line, field, ye.GetMessage()})
+		l.problems = append(l.problems, Problem{file, tok.Position.Line, field, reason})
 		return
 	}
+	// A duration that does not parse comes back from time.ParseDuration
+	// without a place: find it.
+	if strings.HasPrefix(err.Error(), "time: ") {
+		if field, tok := l.badDuration(); tok != nil {
+			l.problems = append(l.problems, Problem{file, tok.Position.Line, field,
+				fmt.Sprintf("%q is not a duration (write it like 20h or 90m)", tok.Value)})
+			return
+		}
+	}
 	l.problems = append(l.problems, Problem{file, 1, "yaml", err.Error()})
+}
+
+// durationFields are the keys whose values are Durations.
+var durationFields = map[string]bool{"pacing": true, "answer_window": true}
+
+// badDuration finds the first duration field whose value does not parse.
+func (l *loader) badDuration() (string, *token.Token) {
+	var field string
+	var found *token.Token
+	l.walk(func(path []string, key string, n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		if s, ok := n.(ast.ScalarNode); ok && durationFields[key] && n.GetToken() != nil {
+			if _, err := time.ParseDuration(fmt.Sprint(s.GetValue())); err != nil {
+				field, found = fieldName(path), n.GetToken()
+				return false
+			}
+		}
+		return true
+	})
+	return field, found
+}
+
+// fieldAt names the field whose value is at tok, e.g. steps[lesson-01].day
+// or phases[0].title; fallback when it is not found.
+func (l *loader) fieldAt(tok *token.Token, fallback string) string {
+	name := ""
+	l.walk(func(path []string, _ string, n ast.Node) bool {
+		if name != "" {
+			return false
+		}
+		if t := n.GetToken(); t != nil && (t == tok || t.Position.Offset == tok.Position.Offset && t.Position.Line == tok.Position.Line) && len(path) > 0 {
+			name = fieldName(path)
+			return false
+		}
+		return true
+	})
+	if name == "" {
+		return fallback
+	}
+	return name
+}
+
+// fieldName joins a path of keys and list entries as validation names
+// fields: a step is steps[its key], whichever track it is in.
+func fieldName(path []string) string {
+	if len(path) > 0 && path[0] == "" {
+		path = path[1:]
+	}
+	for i := len(path) - 1; i > 0; i-- {
+		if strings.HasPrefix(path[i], "steps[") && !strings.HasPrefix(path[i], "steps[#") {
+			path = path[i:]
+			break
+		}
+	}
+	var b strings.Builder
+	for i, p := range path {
+		if i > 0 && !strings.HasPrefix(p, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return strings.ReplaceAll(b.String(), "[#", "[")
+}
+
+// walk visits every node of the parsed file, outer nodes first, with the
+// path of keys and list entries to it and the key it is the value of;
+// visit returns false to stop descending.
+func (l *loader) walk(visit func(path []string, key string, n ast.Node) bool) {
+	if l.ast == nil {
+		return
+	}
+	var rec func(path []string, key string, n ast.Node)
+	rec = func(path []string, key string, n ast.Node) {
+		if n == nil || !visit(path, key, n) {
+			return
+		}
+		switch n := n.(type) {
+		case *ast.DocumentNode:
+			rec(path, key, n.Body)
+		case *ast.TagNode:
+			rec(path, key, n.Value)
+		case *ast.AnchorNode:
+			rec(path, key, n.Value)
+		case *ast.MappingNode:
+			for _, mv := range n.Values {
+				rec(path, key, mv)
+			}
+		case *ast.MappingValueNode:
+			k := keyName(n.Key)
+			rec(append(path[:len(path):len(path)], k), k, n.Value)
+		case *ast.SequenceNode:
+			last := path[len(path)-1:]
+			for i, v := range n.Values {
+				item := fmt.Sprintf("[#%d]", i)
+				if k := itemKey(v); k != "" {
+					item = "[" + k + "]"
+				}
+				p := append(path[:len(path)-1:len(path)-1], last[0]+item)
+				rec(p, key, v)
+			}
+		}
+	}
+	for _, doc := range l.ast.Docs {
+		rec([]string{""}, "", doc)
+	}
+}
+
+func keyName(k ast.MapKeyNode) string {
+	if s, ok := k.(ast.ScalarNode); ok {
+		return fmt.Sprint(s.GetValue())
+	}
+	return k.String()
+}
+
+// itemKey is the key: a list entry gives itself (steps, tracks, phases).
+func itemKey(n ast.Node) string {
+	var values []*ast.MappingValueNode
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		values = n.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{n}
+	}
+	for _, mv := range values {
+		if keyName(mv.Key) == "key" {
+			if s, ok := mv.Value.(ast.ScalarNode); ok {
+				return fmt.Sprint(s.GetValue())
+			}
+		}
+	}
+	return ""
+}
+
+// goKind says in words what a Go type holds.
+func goKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping (key: value lines)"
+	}
+	return t.String()
+}
+
+// nodeKind says in words what a YAML node is.
+func nodeKind(t ast.NodeType) string {
+	switch t {
+	case ast.SequenceType:
+		return "a list"
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping (key: value lines)"
+	case ast.IntegerType:
+		return "a whole number"
+	case ast.FloatType, ast.InfinityType, ast.NanType:
+		return "a number"
+	case ast.StringType, ast.LiteralType:
+		return "text"
+	case ast.BoolType:
+		return "true or false"
+	case ast.NullType:
+		return "nothing"
+	}
+	return t.YAMLName()
+}
+
+func scalar(t ast.NodeType) bool {
+	switch t {
+	case ast.IntegerType, ast.FloatType, ast.StringType, ast.BoolType, ast.InfinityType, ast.NanType:
+		return true
+	}
+	return false
 }
 
 // hash fingerprints the definition and every content file it uses.
@@ -219,6 +452,9 @@ func (l *loader) readContent(ref string) (*Content, []Problem) {
 	}
 	if err := yaml.UnmarshalWithOptions(front, &fm, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
 		sub := &loader{}
+		if f, perr := parser.ParseBytes(front, 0); perr == nil {
+			sub.ast = f // to name the field of a type error
+		}
 		sub.yamlError(file, err)
 		for i := range sub.problems {
 			sub.problems[i].Line++ // the opening --- line
