@@ -266,7 +266,7 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	}
 	st := h.a.store
 	var queued int
-	st.DB.Get(&queued, `SELECT count(*) FROM deliveries WHERE status = 'queued'`)
+	dbGet(t, st.DB, &queued, `SELECT count(*) FROM deliveries WHERE status = 'queued'`)
 	if queued != 1200 {
 		t.Fatalf("seeded %d queued deliveries, want 1200 (zone %s)", queued, tz)
 	}
@@ -293,13 +293,13 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 			t.Fatalf("no delivery was ever being sent; stderr:\n%s", tail(d1.stderr.String(), 40))
 		}
 		var seen int
-		st.DB.Get(&seen, `SELECT count(*) FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
+		dbGet(t, st.DB, &seen, `SELECT count(*) FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
 		if seen == 0 {
 			continue
 		}
 		d1.signal(t, syscall.SIGSTOP)
 		time.Sleep(100 * time.Millisecond)
-		st.DB.Select(&inFlight, `SELECT id FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
+		dbSelect(t, st.DB, &inFlight, `SELECT id FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
 		written := outboxCounts(t, outbox)
 		writtenAtStop = written
 		unwritten = 0
@@ -385,7 +385,7 @@ func TestServeBinaryNotifiesSystemdAndLosesNothingOnSIGTERM(t *testing.T) {
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		var left int
-		st.DB.Get(&left, `SELECT count(*) FROM deliveries WHERE status <> 'sent'`)
+		dbGet(t, st.DB, &left, `SELECT count(*) FROM deliveries WHERE status <> 'sent'`)
 		if left == 0 {
 			break
 		}
