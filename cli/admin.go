@@ -24,9 +24,22 @@ import (
 func adminFlags(env *Env, name string) (*flag.FlagSet, *string) {
 	fs := flagSet(env, name)
 	db := fs.String("database-url", "", "PostgreSQL URL (env DATABASE_URL)")
-	fs.String("programs-dir", "", "load programs from this folder (env REKINDLE_PROGRAMS_DIR)")
-	fs.String("programs", "", "same as --programs-dir")
+	programsDirFlags(fs)
 	return fs, db
+}
+
+// programsDirFlags registers --programs-dir and its alias --programs, the
+// folder programs are loaded from instead of the embedded ones (env
+// REKINDLE_PROGRAMS_DIR); it returns the folder given, "" for none.
+func programsDirFlags(fs *flag.FlagSet) func() string {
+	dir := fs.String("programs-dir", "", "load programs from this folder (env REKINDLE_PROGRAMS_DIR)")
+	alias := fs.String("programs", "", "same as --programs-dir")
+	return func() string {
+		if *dir != "" {
+			return *dir
+		}
+		return *alias
+	}
 }
 
 func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
@@ -37,7 +50,7 @@ func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 	if f := fs.Lookup("database-url"); f != nil && f.Value.String() != "" {
 		cfg.DatabaseURL = f.Value.String()
 	}
-	for _, name := range []string{"programs-dir", "programs"} {
+	for _, name := range []string{"programs", "programs-dir"} { // --programs-dir wins
 		if f := fs.Lookup(name); f != nil && f.Value.String() != "" {
 			cfg.ProgramsDir = f.Value.String()
 		}

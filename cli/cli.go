@@ -50,7 +50,7 @@ func commands() []command {
 		{"resume", "resume a person's programs: --email E | --phone P", runResume},
 		{"unenroll", "end a person's programs: --email E | --phone P", runUnenroll},
 		{"unsubscribe", "record an opt-out received elsewhere (a mailto: request): --email E | --phone P", runUnsubscribe},
-		{"programs", "programs validate [DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP | versions | migrate --from V --to V --map old=new [--dry-run]", runPrograms},
+		{"programs", "programs validate [DIR | --programs-dir DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP | versions | migrate --from V --to V --map old=new [--dry-run]", runPrograms},
 		{"subscribers", "one person's data: subscribers show|export|erase (--email E | --phone P | --id N) [--yes]", runSubscribers},
 		{"send-test", "send one test message: --email ADDR | --phone NUMBER", runSendTest},
 		{"config", "print the effective configuration, secrets masked", runConfig},
@@ -99,7 +99,8 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nEvery setting is an environment variable (see `rekindle config`) and a flag of the same name.")
+	fmt.Fprintln(w, "\nEvery setting is an environment variable (see `rekindle config`); serve, config and send-test also take each as a flag\n"+
+		"of the same name (--smtp-host). The other commands take --database-url and --programs-dir (or --programs) where they use them.")
 }
 
 // flagSet makes a flag set that reports errors instead of exiting.

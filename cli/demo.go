@@ -43,6 +43,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: database rekindle_demo on the local server)")
 	outbox := fs.String("outbox", "", "file channel folder (default REKINDLE_OUTBOX_DIR or ./outbox)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
+	programsDir := programsDirFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +60,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	if *outbox != "" {
 		cfg.OutboxDir = *outbox
+	}
+	if d := programsDir(); d != "" {
+		cfg.ProgramsDir = d
 	}
 	// Every flag is checked before the demo database is created.
 	if err := checkName(*name); err != nil {

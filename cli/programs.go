@@ -18,7 +18,7 @@ import (
 
 func runPrograms(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("programs validate [DIR] | timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json] | preview PROGRAM STEP [--channel email|sms] [--html] | versions | migrate --from V --to V [--map old=new] [--dry-run]")
+		return usagef("programs validate [DIR | --programs-dir DIR] | timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json] | preview PROGRAM STEP [--channel email|sms] [--html] | versions | migrate --from V --to V [--map old=new] [--dry-run]")
 	}
 	switch args[0] {
 	case "validate":
@@ -58,11 +58,21 @@ func offlineEngine(env *Env, dir string) (*scheduler.Engine, map[string]*program
 }
 
 func programsValidate(env *Env, args []string) error {
+	pos, fl := splitArgs(args)
 	fs := flagSet(env, "programs validate")
-	if err := parse(fs, args); err != nil {
+	dirFlag := programsDirFlags(fs)
+	if err := parse(fs, fl); err != nil {
 		return err
 	}
-	dir := fs.Arg(0)
+	dir := dirFlag()
+	switch {
+	case len(pos) > 1:
+		return usagef("programs validate [DIR | --programs-dir DIR]: one folder at a time")
+	case len(pos) == 1 && dir != "" && pos[0] != dir:
+		return usagef("programs validate: give the folder once, as DIR or --programs-dir")
+	case len(pos) == 1:
+		dir = pos[0]
+	}
 	_, progs, r, err := offlineEngine(env, dir)
 	if err != nil {
 		return err
@@ -161,7 +171,7 @@ func programsTimeline(env *Env, args []string) error {
 	start := fs.String("start", "", "start day, YYYY-MM-DD")
 	chans := fs.String("channels", "email,sms", "channels the person confirmed")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	dir := fs.String("programs", "", "programs folder")
+	dir := programsDirFlags(fs)
 	if err := parse(fs, fl); err != nil {
 		return err
 	}
@@ -184,7 +194,7 @@ func programsTimeline(env *Env, args []string) error {
 		}
 		channels = append(channels, c)
 	}
-	e, progs, _, err := offlineEngine(env, *dir)
+	e, progs, _, err := offlineEngine(env, dir())
 	if err != nil {
 		return err
 	}
@@ -214,14 +224,14 @@ func programsPreview(env *Env, args []string) error {
 	fs := flagSet(env, "programs preview")
 	ch := fs.String("channel", "email", "email or sms")
 	html := fs.Bool("html", false, "print the HTML part of an email")
-	dir := fs.String("programs", "", "programs folder")
+	dir := programsDirFlags(fs)
 	if err := parse(fs, fl); err != nil {
 		return err
 	}
 	if len(pos) != 2 {
 		return usagef("programs preview PROGRAM STEP [--channel email|sms] [--html]")
 	}
-	_, progs, r, err := offlineEngine(env, *dir)
+	_, progs, r, err := offlineEngine(env, dir())
 	if err != nil {
 		return err
 	}

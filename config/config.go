@@ -80,6 +80,9 @@ type Var struct {
 	Default    string
 	Secret     bool
 	Credential string // systemd credential name for secrets
+	// Alias is a second flag name for the setting (REKINDLE_PROGRAMS_DIR is
+	// --programs-dir or --programs, as the other commands take it).
+	Alias string
 	// Show is how `rekindle config` prints a secret's value; nil prints
 	// ******** for any value. DATABASE_URL shows all but its password.
 	Show func(string) string
@@ -243,7 +246,7 @@ var Table = []Var{
 		set: dur(func(c *Config) *time.Duration { return &c.Tick }, time.Millisecond)},
 	{Name: "REKINDLE_OUTBOX_DIR", Default: "./outbox", Help: "folder of the file channel",
 		set: str(func(c *Config) *string { return &c.OutboxDir })},
-	{Name: "REKINDLE_PROGRAMS_DIR", Default: "", Help: "load programs from this folder instead of the embedded ones",
+	{Name: "REKINDLE_PROGRAMS_DIR", Default: "", Alias: "programs", Help: "load programs from this folder instead of the embedded ones",
 		set: str(func(c *Config) *string { return &c.ProgramsDir })},
 	{Name: "REKINDLE_TEMPLATES_DIR", Default: "", Help: "load templates from this folder instead of the embedded ones",
 		set: str(func(c *Config) *string { return &c.TemplatesDir })},
@@ -402,6 +405,8 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 		}
 		if f, ok := setFlags[FlagName(v.Name)]; ok {
 			val, from = f, "flag"
+		} else if f, ok := setFlags[v.Alias]; ok && v.Alias != "" {
+			val, from = f, "flag"
 		}
 		if err := v.set(c, val); err != nil {
 			errs = append(errs, &Error{v.Name, err})
@@ -447,6 +452,9 @@ func secretFrom(lookup Lookup, v Var) (string, string, error) {
 func Flags(fs *flag.FlagSet) {
 	for _, v := range Table {
 		fs.String(FlagName(v.Name), "", v.Help+" (env "+v.Name+")")
+		if v.Alias != "" {
+			fs.String(v.Alias, "", "same as --"+FlagName(v.Name))
+		}
 	}
 }
 
