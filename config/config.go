@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -335,6 +336,102 @@ var Table = []Var{
 		}},
 }
 
+// Rules are the checks between settings, each naming the setting to fix: a
+// provider that is configured must be configured completely, so that
+// `rekindle config` and `serve` refuse what would otherwise fail later (at
+// the first send, or at every Twilio webhook). They run once every value
+// is valid on its own; an unset provider is not checked.
+var Rules = []struct {
+	Name  string // the setting the error names
+	Check func(c *Config) error
+}{
+	{"TWILIO_ACCOUNT_SID", func(c *Config) error {
+		if c.TwilioAccountSID != "" && (!strings.HasPrefix(c.TwilioAccountSID, "AC") || !alnum(c.TwilioAccountSID)) {
+			return fmt.Errorf("%q: want the account SID from the Twilio console (AC followed by letters and digits)", c.TwilioAccountSID)
+		}
+		return nil
+	}},
+	{"TWILIO_AUTH_TOKEN", func(c *Config) error {
+		switch {
+		case c.TwilioAccountSID != "" && c.TwilioAuthToken == "":
+			return errors.New("required with TWILIO_ACCOUNT_SID, also when TWILIO_API_KEY sends: Twilio signs every webhook " +
+				"(inbound SMS, STOP, delivery reports) with the account's auth token, and without it each one is refused (403)")
+		case c.TwilioAccountSID != "" && !alnum(c.TwilioAuthToken):
+			return errors.New("may hold only letters and digits")
+		}
+		return nil
+	}},
+	{"TWILIO_API_SECRET", func(c *Config) error {
+		switch {
+		case c.TwilioAccountSID != "" && c.TwilioAPIKey != "" && c.TwilioAPISecret == "":
+			return errors.New("required with TWILIO_API_KEY")
+		case c.TwilioAccountSID != "" && c.TwilioAPISecret != "" && !alnum(c.TwilioAPISecret):
+			return errors.New("may hold only letters and digits")
+		}
+		return nil
+	}},
+	{"TWILIO_API_KEY", func(c *Config) error {
+		switch {
+		case c.TwilioAccountSID != "" && c.TwilioAPISecret != "" && c.TwilioAPIKey == "":
+			return errors.New("required with TWILIO_API_SECRET")
+		case c.TwilioAccountSID != "" && c.TwilioAPIKey != "" && !alnum(c.TwilioAPIKey):
+			return fmt.Errorf("%q: want the API key SID (SK followed by letters and digits)", c.TwilioAPIKey)
+		}
+		return nil
+	}},
+	{"REKINDLE_TWILIO_FROM", func(c *Config) error {
+		switch {
+		case c.TwilioAccountSID != "" && c.TwilioFrom == "" && c.TwilioMsgService == "":
+			return errors.New("required with TWILIO_ACCOUNT_SID: the number texts come from (+15555550100), or set REKINDLE_TWILIO_MESSAGING_SERVICE_SID instead")
+		case strings.ContainsAny(c.TwilioFrom, "\r\n"):
+			return errors.New("must be one line")
+		}
+		return nil
+	}},
+	{"REKINDLE_TWILIO_MESSAGING_SERVICE_SID", func(c *Config) error {
+		if m := c.TwilioMsgService; c.TwilioAccountSID != "" && m != "" && (!strings.HasPrefix(m, "MG") || !alnum(m)) {
+			return fmt.Errorf("%q: want a messaging service SID (MG followed by letters and digits)", m)
+		}
+		return nil
+	}},
+	{"REKINDLE_SMTP_HOST", func(c *Config) error {
+		if h := strings.TrimSpace(c.SMTPHost); h != "" && strings.ContainsAny(h, " /:@") && net.ParseIP(h) == nil {
+			return fmt.Errorf("%q: want a host name or IP address, without scheme or port (the port is REKINDLE_SMTP_PORT)", c.SMTPHost)
+		}
+		return nil
+	}},
+	{"REKINDLE_SMTP_PASSWORD", func(c *Config) error {
+		if c.SMTPHost != "" && c.SMTPUsername != "" && c.SMTPPassword == "" {
+			return errors.New("required with REKINDLE_SMTP_USERNAME")
+		}
+		return nil
+	}},
+	{"REKINDLE_SMTP_USERNAME", func(c *Config) error {
+		if c.SMTPHost != "" && c.SMTPPassword != "" && c.SMTPUsername == "" {
+			return errors.New("required with REKINDLE_SMTP_PASSWORD")
+		}
+		return nil
+	}},
+	{"REKINDLE_SMTP_TLS", func(c *Config) error {
+		h := strings.TrimSpace(c.SMTPHost)
+		ip := net.ParseIP(h)
+		if h != "" && c.SMTPUsername != "" && c.SMTPTLS == "none" && h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("none would send the SMTP password in clear to %s; use starttls or tls", h)
+		}
+		return nil
+	}},
+}
+
+func alnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // FlagName is the command-line flag for a variable: REKINDLE_SMTP_HOST is
 // --smtp-host.
 func FlagName(env string) string {
@@ -414,6 +511,14 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 		}
 		src[v.Name] = from
 		vals[v.Name] = val
+	}
+	if len(errs) > 0 {
+		return nil, nil, nil, errors.Join(errs...)
+	}
+	for _, r := range Rules {
+		if err := r.Check(c); err != nil {
+			errs = append(errs, &Error{r.Name, err})
+		}
 	}
 	if len(errs) > 0 {
 		return nil, nil, nil, errors.Join(errs...)
