@@ -104,7 +104,7 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		} else if len(applied) > 0 {
 			log.Info("migrations applied", "versions", fmt.Sprint(applied))
 		}
-	} else if err := store.CheckSchema(ctx, db.DB); err != nil {
+	} else if err := store.RequireSchema(ctx, db.DB); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -34,11 +35,17 @@ type Options struct {
 	MaxOpenConns int // default 8
 }
 
-// Open connects, checks the connection and prepares every statement. The
-// schema must already be migrated (see Migrate).
+// Open connects, checks the connection and the schema, and prepares every
+// statement. The schema must already be migrated (see Migrate): otherwise
+// the error says to run rekindle migrate, instead of naming the first
+// missing table.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	db, err := Connect(ctx, dsn, opt)
 	if err != nil {
+		return nil, err
+	}
+	if err := RequireSchema(ctx, db.DB); err != nil {
+		db.Close()
 		return nil, err
 	}
 	s, err := New(ctx, db)
@@ -47,6 +54,21 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// RequireSchema is CheckSchema for a command that must not change the
+// database: one rekindle never migrated (no goose_db_version table) is
+// named and left as it was, where CheckSchema would create that table.
+func RequireSchema(ctx context.Context, db *sql.DB) error {
+	var name string
+	var migrated bool
+	if err := db.QueryRowContext(ctx, `SELECT current_database(), to_regclass('goose_db_version') IS NOT NULL`).Scan(&name, &migrated); err != nil {
+		return fmt.Errorf("store: check schema: %w", err)
+	}
+	if !migrated {
+		return fmt.Errorf("database %s has no rekindle schema yet: run `rekindle migrate`", name)
+	}
+	return CheckSchema(ctx, db)
 }
 
 // Connect opens a pool and pings it. Its errors never hold the password
