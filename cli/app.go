@@ -114,10 +114,12 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 	}
 	key := cfg.SecretKey
 	if key == "" {
+		// Links signed with it work only while this process runs: serve
+		// warns of it (or refuses, with a real provider); the admin
+		// commands sign nothing.
 		b := make([]byte, 24)
 		rand.Read(b)
 		key = hex.EncodeToString(b)
-		log.Warn("REKINDLE_SECRET_KEY is not set: links signed now stop working when this process restarts")
 	}
 	if a.signer, err = token.NewSigner(key); err != nil {
 		return nil, err

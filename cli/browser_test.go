@@ -236,7 +236,7 @@ func TestBrowserSignupConfirm(t *testing.T) {
 	addr := freePort(t)
 	outbox := t.TempDir()
 	env := map[string]string{"DATABASE_URL": dsn, "REKINDLE_LISTEN": addr, "REKINDLE_BASE_URL": "http://" + addr,
-		"REKINDLE_OUTBOX_DIR": outbox, "REKINDLE_TICK": "50ms", "REKINDLE_SECRET_KEY": "browser-test-secret-0123456789"}
+		"REKINDLE_OUTBOX_DIR": outbox, "REKINDLE_TICK": "50ms", "REKINDLE_SECRET_KEY": "browser-test-secret-0123456789abcdef"}
 	browser := startBrowser(t)
 	startServe(t, env)
 	st, err := store.Open(context.Background(), dsn, store.Options{MaxOpenConns: 2})

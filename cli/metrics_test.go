@@ -85,7 +85,7 @@ func TestMetricsAfterDemoSizedRun(t *testing.T) {
 	base := "http://" + ts.Listener.Addr().String()
 	const token = "metricsTestTwilioToken0123"
 	env := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_BASE_URL": base, "REKINDLE_LOG_LEVEL": "error",
-		"REKINDLE_SECRET_KEY": "metrics-test-secret-0123456789",
+		"REKINDLE_SECRET_KEY": "metrics-test-secret-0123456789abcdef",
 		"REKINDLE_SMTP_HOST":  smtpSrv.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(smtpSrv.Port()), "REKINDLE_SMTP_TLS": "none",
 		"TWILIO_ACCOUNT_SID": faketwilio.NewAccountSID(), "TWILIO_AUTH_TOKEN": token, "REKINDLE_TWILIO_FROM": "+12025550100",
 		"REKINDLE_TWILIO_API_URL": tw.URL(), "REKINDLE_EMAIL_RATE": "1000", "REKINDLE_SMS_RATE": "1000"}

@@ -55,7 +55,7 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.New(t)
 	env := map[string]string{"DATABASE_URL": dsn, "REKINDLE_OUTBOX_DIR": t.TempDir(), "REKINDLE_LOG_LEVEL": "error",
-		"REKINDLE_SECRET_KEY": "migrate-test-secret-0123456789"}
+		"REKINDLE_SECRET_KEY": "migrate-test-secret-0123456789abcdef"}
 	// Monday 2026-03-02 05:00 UTC, midnight in New York.
 	h := newEngineHarness(t, env, time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC))
 	db := h.a.store.DB

@@ -31,6 +31,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.SecretKey == "" && realProvider(cfg) {
+		return errors.New("REKINDLE_SECRET_KEY is not set: it signs the links in every message (check-in, unsubscribe, manage); " +
+			"without it each start and each instance signs with a random key of its own, and the links people received stop working. " +
+			"Set it (32+ random characters, the same on every instance) before sending through SMTP or Twilio")
+	}
 	a, err := wire(ctx, env, cfg, wireOptions{migrate: cfg.AutoMigrate, channels: true})
 	if err != nil {
 		return err
@@ -107,6 +112,10 @@ func shutdown(a *app, srv *http.Server, svc interface{ Stop(time.Duration) bool 
 
 // warnAtStart logs settings that run but are most likely a mistake.
 func warnAtStart(a *app) {
+	if a.cfg.SecretKey == "" {
+		a.log.Warn("REKINDLE_SECRET_KEY is not set: links are signed with a random key of this process; " +
+			"they stop working when it restarts, and with several instances a link one made fails on the others")
+	}
 	if realProvider(a.cfg) && loopbackURL(a.cfg.BaseURL) {
 		a.log.Warn("REKINDLE_BASE_URL points at this machine while an SMTP server or Twilio is configured: "+
 			"the links in messages sent (check-in, unsubscribe, manage) will not work for their readers and Twilio cannot reach the webhooks; "+

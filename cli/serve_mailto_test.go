@@ -23,7 +23,7 @@ func listUnsubscribe(t *testing.T, mailto string) (unsub, post string) {
 	}
 	defer srv.Close()
 	env := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_BASE_URL": "https://rekindle.example.org",
-		"REKINDLE_LOG_LEVEL": "error", "REKINDLE_SECRET_KEY": "serve-mailto-secret-0123456789", "REKINDLE_OUTBOX_DIR": t.TempDir(),
+		"REKINDLE_LOG_LEVEL": "error", "REKINDLE_SECRET_KEY": "serve-mailto-secret-0123456789abcdef", "REKINDLE_OUTBOX_DIR": t.TempDir(),
 		"REKINDLE_SMTP_HOST": srv.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(srv.Port()), "REKINDLE_SMTP_TLS": "none",
 		"REKINDLE_UNSUBSCRIBE_MAILTO": mailto}
 	// Monday 2026-03-02 05:00 UTC, midnight in New York.

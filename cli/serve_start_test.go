@@ -76,3 +76,38 @@ func TestServeWarnsOfALocalBaseURLWithARealProvider(t *testing.T) {
 		}
 	}
 }
+
+// Links are signed with REKINDLE_SECRET_KEY. Without it serve refuses to
+// send through a real provider (links people receive would break at the
+// next restart, and across instances), warns with the file channel, and
+// the commands that sign nothing say nothing about it.
+func TestSecretKeyNeededWhereLinksAreSigned(t *testing.T) {
+	smtp, err := fakesmtp.Start(fakesmtp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	code, log := serveStart(t, map[string]string{"REKINDLE_SMTP_HOST": smtp.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(smtp.Port()),
+		"REKINDLE_SMTP_TLS": "none", "REKINDLE_BASE_URL": "https://rekindle.example.org"})
+	if code != 1 || !strings.Contains(log, "REKINDLE_SECRET_KEY is not set") || !strings.Contains(log, "the same on every instance") {
+		t.Errorf("serve with SMTP and no key: exit %d; log:\n%s", code, log)
+	}
+	code, log = serveStart(t, map[string]string{})
+	if code != 0 || !strings.Contains(log, "REKINDLE_SECRET_KEY is not set") || !strings.Contains(log, "several instances") {
+		t.Errorf("serve with the file channel and no key: exit %d; log:\n%s", code, log)
+	}
+
+	env := map[string]string{"DATABASE_URL": testdb.New(t)}
+	for _, args := range [][]string{
+		{"migrate"},
+		{"enroll", "--program", "rekindle", "--email", "nokey@example.org", "--tz", "UTC"},
+		{"pause", "--email", "nokey@example.org"},
+		{"unsubscribe", "--email", "nokey@example.org"},
+		{"status"},
+	} {
+		code, out, errs := run(t, env, args...)
+		if code != 0 || strings.Contains(out+errs, "REKINDLE_SECRET_KEY") {
+			t.Errorf("%s: exit %d: %s%s; want no word of the key", args[0], code, out, errs)
+		}
+	}
+}

@@ -56,7 +56,7 @@ func TestServeSignupConfirmActivates(t *testing.T) {
 	addr := freePort(t)
 	outbox := t.TempDir()
 	env := map[string]string{"DATABASE_URL": dsn, "REKINDLE_LISTEN": addr, "REKINDLE_BASE_URL": "http://" + addr,
-		"REKINDLE_OUTBOX_DIR": outbox, "REKINDLE_TICK": "50ms", "REKINDLE_SECRET_KEY": "serve-test-secret-0123456789"}
+		"REKINDLE_OUTBOX_DIR": outbox, "REKINDLE_TICK": "50ms", "REKINDLE_SECRET_KEY": "serve-test-secret-0123456789abcdef"}
 	startServe(t, env)
 	base := env["REKINDLE_BASE_URL"]
 

@@ -203,7 +203,7 @@ func quiet(v string) error {
 func minLen(n int) func(string) error {
 	return func(v string) error {
 		if len(v) < n {
-			return fmt.Errorf("must be at least %d characters", n)
+			return fmt.Errorf("must be at least %d characters, random (head -c %d /dev/urandom | base64 makes one); this one has %d", n, n, len(v))
 		}
 		return nil
 	}
@@ -307,8 +307,8 @@ var Table = []Var{
 		set: num(func(c *Config) *float64 { return &c.SMSRate })},
 	{Name: "REKINDLE_TWILIO_TIMEOUT", Default: "10s", Help: "Twilio per-request timeout",
 		set: dur(func(c *Config) *time.Duration { return &c.TwilioTimeout }, 100*time.Millisecond)},
-	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters)",
-		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(16)))},
+	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters, the same on every instance)",
+		set: str(func(c *Config) *string { return &c.SecretKey }, optional(minLen(32)))},
 	{Name: "REKINDLE_DEFAULT_REGION", Default: "US", Help: "region for phone numbers without a country code (upper case, e.g. GB)",
 		set: str(func(c *Config) *string { return &c.DefaultRegion }, region)},
 	{Name: "REKINDLE_TRUSTED_PROXIES", Default: "", EmptyOK: true, Help: "reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma-separated); empty: the connection's address is the client's",

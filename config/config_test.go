@@ -57,7 +57,7 @@ func TestBadValueNamesTheVariable(t *testing.T) {
 func TestSecretsFromFileAndCredentialAreMasked(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("hunter2-smtp\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "secret-key"), []byte("credential-secret-0123456789"), 0o600)
+	os.WriteFile(filepath.Join(dir, "secret-key"), []byte("credential-secret-0123456789abcdef"), 0o600)
 	e := env(map[string]string{"REKINDLE_SMTP_PASSWORD_FILE": filepath.Join(dir, "pw"), "CREDENTIALS_DIRECTORY": dir})
 	c, src, err := Load(e, nil)
 	if err != nil {
@@ -66,7 +66,7 @@ func TestSecretsFromFileAndCredentialAreMasked(t *testing.T) {
 	if c.SMTPPassword != "hunter2-smtp" || src["REKINDLE_SMTP_PASSWORD"] != "file" {
 		t.Fatalf("password from file: %q (%s)", c.SMTPPassword, src["REKINDLE_SMTP_PASSWORD"])
 	}
-	if c.SecretKey != "credential-secret-0123456789" || src["REKINDLE_SECRET_KEY"] != "credential" {
+	if c.SecretKey != "credential-secret-0123456789abcdef" || src["REKINDLE_SECRET_KEY"] != "credential" {
 		t.Fatalf("secret key from credential: %q", c.SecretKey)
 	}
 	var out bytes.Buffer
@@ -133,7 +133,7 @@ func TestUnsetQuietHoursIsTheDefault(t *testing.T) {
 func TestEmptyIsTheDefaultWhereEmptyIsNoValue(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("hunter2-smtp\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "secret-key"), []byte("credential-secret-0123456789"), 0o600)
+	os.WriteFile(filepath.Join(dir, "secret-key"), []byte("credential-secret-0123456789abcdef"), 0o600)
 	m := map[string]string{"REKINDLE_SMTP_PASSWORD_FILE": filepath.Join(dir, "pw"), "CREDENTIALS_DIRECTORY": dir}
 	for _, v := range Table {
 		if !v.EmptyOK {
@@ -155,7 +155,7 @@ func TestEmptyIsTheDefaultWhereEmptyIsNoValue(t *testing.T) {
 	if c.SMTPPassword != "hunter2-smtp" || src["REKINDLE_SMTP_PASSWORD"] != "file" {
 		t.Errorf("REKINDLE_SMTP_PASSWORD= hid REKINDLE_SMTP_PASSWORD_FILE: %q (%s)", c.SMTPPassword, src["REKINDLE_SMTP_PASSWORD"])
 	}
-	if c.SecretKey != "credential-secret-0123456789" || src["REKINDLE_SECRET_KEY"] != "credential" {
+	if c.SecretKey != "credential-secret-0123456789abcdef" || src["REKINDLE_SECRET_KEY"] != "credential" {
 		t.Errorf("REKINDLE_SECRET_KEY= hid the credential: %q (%s)", c.SecretKey, src["REKINDLE_SECRET_KEY"])
 	}
 }

@@ -62,3 +62,17 @@ func TestProviderSettingsAreCheckedTogether(t *testing.T) {
 		}
 	}
 }
+
+// The key that signs links is 32 characters at least, as documented; the
+// error does not repeat it.
+func TestSecretKeyLength(t *testing.T) {
+	_, _, err := Load(env(map[string]string{"REKINDLE_SECRET_KEY": strings.Repeat("k", 31)}), nil)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Name != "REKINDLE_SECRET_KEY" || !strings.Contains(err.Error(), "at least 32 characters") ||
+		strings.Contains(err.Error(), "kkkk") {
+		t.Errorf("31 characters: %v", err)
+	}
+	if _, _, err := Load(env(map[string]string{"REKINDLE_SECRET_KEY": strings.Repeat("k", 32)}), nil); err != nil {
+		t.Errorf("32 characters: %v", err)
+	}
+}
