@@ -249,9 +249,27 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(w, "\t%s\t\t%s\t%d\n", c.Channel, c.Status, c.N)
 	}
 	w.Flush()
-	fmt.Fprintf(env.Stdout, "due now: %d enrollments (oldest %.0fs), %d deliveries (oldest %.0fs)\n",
-		st.DueEnrollments, st.OldestDueSeconds, st.DueDeliveries, st.OldestQueuedSeconds)
+	fmt.Fprintf(env.Stdout, "due now: %d enrollments (oldest %s), %d deliveries (oldest %s)\n",
+		st.DueEnrollments, age(st.DueEnrollments, st.OldestDueSeconds), st.DueDeliveries, age(st.DueDeliveries, st.OldestQueuedSeconds))
 	return nil
+}
+
+// age is how long the oldest of n items has waited, for a person to read:
+// 45s, 12m30s, 5h07m, 3d04h.
+func age(n int64, seconds float64) string {
+	if n == 0 {
+		return "-"
+	}
+	d := time.Duration(seconds * float64(time.Second)).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // personArgs is a command that names one person by --email or --phone.

@@ -91,10 +91,10 @@ func programsValidate(env *Env, args []string) error {
 			return err
 		}
 		// Render every step for a sample person on each of its channels.
-		vars := programs.SampleVars(p)
-		vars.FirstName = "Alexandria" // a long name: segment counts are honest
 		for _, t := range p.Tracks {
 			for _, s := range t.Steps {
+				vars := stepVars(p, s)
+				vars.FirstName = "Alexandria" // a long name: segment counts are honest
 				for _, ch := range s.Channels {
 					switch ch {
 					case "email":
@@ -135,6 +135,25 @@ func programsValidate(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "ok: %d program(s) valid, %d warning(s)\n", len(progs), warnings)
 	return nil
+}
+
+// stepVars are the sample person's values as they are when the step is
+// sent: its program day and week (a dated step's day, a repeating one's
+// first day; counted from the start of its track, as for everyone in the
+// first track) and its phase.
+func stepVars(p *programs.Program, s *programs.Step) programs.Vars {
+	v := programs.SampleVars(p)
+	switch {
+	case s.Day != nil:
+		v.Day = *s.Day + 1
+	case s.Window != nil:
+		v.Day = s.Window.FromDay + 1
+	}
+	v.Week = (v.Day-1)/7 + 1
+	if s.Phase != "" {
+		v.Phase = p.PhaseTitle(s.Phase)
+	}
+	return v
 }
 
 func countSteps(p *programs.Program) int {
@@ -247,7 +266,7 @@ func programsPreview(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	vars := programs.SampleVars(p)
+	vars := stepVars(p, s)
 	switch *ch {
 	case "sms":
 		text, err := comp.SMS(s, vars, 0)

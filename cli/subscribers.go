@@ -239,7 +239,13 @@ func printOverview(w io.Writer, o store.Overview) {
 		fmt.Fprintln(w, "next send: nothing scheduled")
 	}
 	fmt.Fprintln(w, "suppressions:")
-	if len(o.Suppressions) == 0 {
+	switch {
+	case len(o.Suppressions) == 0 && p.Erased():
+		// Erasure keeps an opt-out as the hash of the address, which names
+		// nobody and so is not linked to this record: it cannot be counted
+		// here, and "none" would be wrong.
+		fmt.Fprintln(w, "  any opt-out of the erased addresses is kept as a hash (sha256:...), not linked to this record; it is still honoured")
+	case len(o.Suppressions) == 0:
 		fmt.Fprintln(w, "  none")
 	}
 	for _, s := range o.Suppressions {
