@@ -89,7 +89,7 @@ func TestServeJobAppliesEarlyStatusCallbacks(t *testing.T) {
 	base := "http://" + ts.Listener.Addr().String()
 	const token = "serveStatusTwilioToken0123"
 	env := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_BASE_URL": base, "REKINDLE_LOG_LEVEL": "error",
-		"REKINDLE_SECRET_KEY": "serve-status-secret-0123456789", "REKINDLE_OUTBOX_DIR": t.TempDir(),
+		"REKINDLE_SECRET_KEY": "serve-status-secret-0123456789abcdef", "REKINDLE_OUTBOX_DIR": t.TempDir(),
 		"TWILIO_ACCOUNT_SID": faketwilio.NewAccountSID(), "TWILIO_AUTH_TOKEN": token, "REKINDLE_TWILIO_FROM": "+12025550100",
 		"REKINDLE_TWILIO_API_URL": tw.URL(), "REKINDLE_SMS_RATE": "1000"}
 	// Monday 2026-03-02 05:00 UTC, midnight in New York.
