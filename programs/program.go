@@ -18,6 +18,7 @@ type Program struct {
 	Version         string              `json:"version"`
 	Description     string              `json:"description,omitempty"`
 	Frequency       string              `json:"frequency,omitempty"`
+	SMSFrequency    string              `json:"sms_frequency,omitempty"` // texts alone, for the SMS consent and HELP reply
 	DefaultTimezone string              `json:"default_timezone,omitempty"`
 	QuietHours      *Window             `json:"quiet_hours,omitempty"`
 	Pacing          Duration            `json:"pacing,omitempty"`
