@@ -2,7 +2,7 @@ package render
 
 import (
 	"fmt"
-	"strings"
+	"regexp"
 
 	"github.com/rekindle/rekindle/programs"
 )
@@ -66,4 +66,11 @@ func (r *Renderer) decorate(text string, stopHint bool) string {
 	return text
 }
 
-func mentionsStop(text string) bool { return strings.Contains(strings.ToUpper(text), "STOP") }
+// stopInstruction finds a text telling the person how to opt out: the
+// keyword STOP, in capitals, after reply/text/send ("Reply STOP", "text
+// STOP", "reply with STOP") or before "to" ("HELP for help, STOP to stop").
+// Ordinary words ("stop by the park", "can't stop thinking", "want the hurt
+// to stop?") are not an instruction, and such a text still needs the hint.
+var stopInstruction = regexp.MustCompile(`\b(?i:reply|text|txt|send)\s+(?:(?i:with)\s+)?["'“‘*]*STOP\b|\bSTOP["'”’*]*\s+(?i:to)\b`)
+
+func mentionsStop(text string) bool { return stopInstruction.MatchString(text) }

@@ -1,0 +1,74 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rekindle/rekindle/programs"
+)
+
+// A text that uses "stop" as an ordinary word says nothing about opting
+// out: the person still reads "Reply STOP to opt out." on it. A text that
+// already tells them how does not get the hint twice.
+func TestStopHintOnlyYieldsToARealInstruction(t *testing.T) {
+	r, _ := shipped(t)
+	for _, text := range []string{
+		"Stop by the park on your way home and notice one green thing.",
+		"If you can't stop thinking about them tonight, that's okay.",
+		"Do you want them back, or want the hurt to stop?",
+		"STOP and breathe for a moment before you answer.",
+		"Nothing can stop you from taking one small step today.",
+		"Don't let one text stop you.",
+	} {
+		got := r.DecorateSMS(text, true)
+		if want := "Rekindle: " + text + " " + StopHint; got != want {
+			t.Errorf("ordinary \"stop\":\n got %q\nwant %q", got, want)
+		}
+	}
+	for _, text := range []string{
+		"Reply STOP to end.",
+		"Reply HELP for help, PAUSE for a break, STOP to stop.",
+		"Text STOP at any time to opt out.",
+		"You can reply with STOP whenever you like.",
+		"Reply \"STOP\" to opt out.",
+	} {
+		got := r.DecorateSMS(text, true)
+		if want := "Rekindle: " + text; got != want {
+			t.Errorf("a text that already says how to opt out:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
+// The shipped lesson whose text ends "want the hurt to stop?" carries the
+// hint when it is the person's first text (or a fourth).
+func TestShippedTextWithOrdinaryStopGetsTheHint(t *testing.T) {
+	r, progs := shipped(t)
+	p := progs["rekindle"]
+	comp, err := r.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, tr := range p.Tracks {
+		for _, s := range tr.Steps {
+			if s.ContentRef != "lessons/18-who-you-are-becoming.md" || !strings.Contains(strings.Join(s.Channels, ","), "sms") {
+				continue
+			}
+			found = true
+			v := programs.Vars{FirstName: "Sam", ProgramTitle: p.Title, Day: 1, Week: 1, Phase: p.PhaseTitle(s.Phase)}
+			got, err := comp.SMS(s, v, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, "hurt to stop?") || !strings.HasSuffix(got, " "+StopHint) {
+				t.Errorf("%s: first text has no STOP hint: %q", s.Key, got)
+			}
+			if got, _ := comp.SMS(s, v, 1); strings.HasSuffix(got, StopHint) {
+				t.Errorf("%s: second text carries the hint: %q", s.Key, got)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("setup: no SMS step uses lessons/18-who-you-are-becoming.md")
+	}
+}
