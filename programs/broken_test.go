@@ -49,6 +49,9 @@ func TestBrokenPrograms(t *testing.T) {
 		{"branch to a missing step", func(s string) string {
 			return strings.Replace(s, "send: support", "send: suport", 1)
 		}, "p/program.yaml:91: steps[mood].checkin.branches[0].send: no step \"suport\""},
+		{"extension limit message to a missing step", func(s string) string {
+			return strings.Replace(s, "extend: {days: 7, max: 2}", "extend: {days: 7, max: 2, at_limit: onward}", 1)
+		}, "p/program.yaml:62: steps[ready].checkin.branches[0].extend.at_limit: no step \"onward\""},
 		{"switch to a missing track", func(s string) string {
 			return strings.Replace(s, "              switch: other", "              switch: elsewhere", 1)
 		}, "p/program.yaml:64: steps[ready].checkin.branches[1].switch: no track \"elsewhere\""},

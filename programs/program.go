@@ -111,10 +111,14 @@ type Branch struct {
 	Extend *Extend  `json:"extend,omitempty"`
 }
 
-// Extend shifts the rest of the calendar and asks the check-in again.
+// Extend shifts the rest of the calendar and asks the check-in again. Once
+// it has done so Max times, the branch sends AtLimit (when set) instead of
+// its Send, or nothing when AtLimit is empty: a message promising more time
+// must not go out when there is none.
 type Extend struct {
-	Days int `json:"days"`
-	Max  int `json:"max"`
+	Days    int    `json:"days"`
+	Max     int    `json:"max"`
+	AtLimit string `json:"at_limit,omitempty"`
 }
 
 // Command is a whole-message keyword that acts on an enrollment.

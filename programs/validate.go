@@ -125,6 +125,9 @@ func (l *loader) validate(p *Program) {
 				bp := fmt.Sprintf("$.tracks[%d].steps[%d].checkin.branches[%d]", ti, si, bi)
 				field := fmt.Sprintf("steps[%s].checkin.branches[%d]", s.Key, bi)
 				l.validateActions(b.Send, b.Switch, bp, field, steps, tracks)
+				if e := b.Extend; e != nil && e.AtLimit != "" && steps[e.AtLimit] == nil {
+					l.problem(bp+".extend.at_limit", field+".extend.at_limit", fmt.Sprintf("no step %q", e.AtLimit))
+				}
 			}
 		}
 	}

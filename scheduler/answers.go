@@ -38,6 +38,7 @@ type AnswerResult struct {
 	Prompt    string
 	Value     string
 	Updated   bool     // a second answer within the window replaced the first
+	Late      bool     // a first answer after the window: kept, but it changed nothing
 	Actions   []string // branch actions applied, e.g. "send support", "switch moving-on"
 }
 
@@ -62,7 +63,10 @@ func MatchAnswer(c *programs.Checkin, text string) string {
 
 // RecordAnswer records an answer and applies the program's branches in the
 // same transaction. The first valid answer branches; a later one within the
-// answer window replaces the stored value without branching again.
+// answer window replaces the stored value without branching again. A first
+// answer after the window is kept but does not branch: by then the program
+// has moved on, and a "not yet" weeks late must not pull someone back out
+// of the phase they are in.
 func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult, error) {
 	var res AnswerResult
 	now := e.Clock.Now()
@@ -121,6 +125,11 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 		if row.Status != "active" && row.Status != "completed" {
 			return nil // recorded; a paused or ended program does not branch
 		}
+		if now.After(c.ClosesAt) {
+			res.Late = true
+			return e.Store.Event(ctx, tx, now, row.SubscriberID, row.ID, "checkin_answered",
+				map[string]any{"step": c.StepKey, "value": value, "source": in.Source, "late": true})
+		}
 		for _, b := range step.Checkin.Branches {
 			if !slices.Contains(b.When, value) {
 				continue
@@ -134,7 +143,7 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 					continue
 				}
 			}
-			acts, err := e.applyBranch(ctx, tx, w, step, b.Send, b.Switch, b.Extend, now)
+			acts, err := e.applyBranch(ctx, tx, w, &asked{step, c.OpenedAt}, b.Send, b.Switch, b.Extend, now)
 			if err != nil {
 				return err
 			}
@@ -199,9 +208,16 @@ func FindCommand(p *programs.Program, text string) (programs.Command, bool) {
 	return programs.Command{}, false
 }
 
+// asked is the check-in a branch answers: its step and when it went out.
+type asked struct {
+	step   *programs.Step
+	opened time.Time
+}
+
 // applyBranch changes the enrollment's schedule as a branch says, plans any
-// step it sends, and saves the new state, all inside tx.
-func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, asked *programs.Step, send, switchTo string, ext *programs.Extend, now time.Time) ([]string, error) {
+// step it sends, and saves the new state, all inside tx. q is nil for a
+// command.
+func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked, send, switchTo string, ext *programs.Extend, now time.Time) ([]string, error) {
 	var acts []string
 	var b store.PlanBatch
 	// Validation keeps a version's branches within the version; a branch
@@ -213,19 +229,29 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, asked *p
 		return nil, fmt.Errorf("program version %d has no track %q", w.row.ProgramVersionID, switchTo)
 	}
 	today := LocalDate(now, w.loc)
-	if ext != nil && asked != nil {
-		if w.ext[asked.Key] < ext.Max {
-			w.ext[asked.Key]++
+	if ext != nil && q != nil {
+		s := q.step
+		if w.ext[s.Key] < ext.Max {
+			w.ext[s.Key]++
 			w.st.Shift += ext.Days
-			// Ask the same question again once the extra time has passed.
-			civil := today.AddDate(0, 0, ext.Days).Add(time.Duration(askMinute(asked)) * time.Minute)
-			occ := &Occurrence{Step: asked, Key: fmt.Sprintf("%s#%d", asked.Key, w.ext[asked.Key]+1), Civil: civil, Due: Resolve(civil, w.loc)}
+			// Ask the same question again the extra days after it was
+			// asked, not after it was answered: the calendar moved by
+			// exactly those days, so an answer given the next morning
+			// must still be asked again before the next phase begins.
+			civil := LocalDate(q.opened, w.loc).AddDate(0, 0, ext.Days).Add(time.Duration(askMinute(s)) * time.Minute)
+			occ := &Occurrence{Step: s, Key: fmt.Sprintf("%s#%d", s.Key, w.ext[s.Key]+1), Civil: civil, Due: Resolve(civil, w.loc)}
 			if err := e.planOccurrence(w, occ, now, &b); err != nil {
 				return nil, err
 			}
-			acts = append(acts, fmt.Sprintf("extend %dd (%d of %d)", ext.Days, w.ext[asked.Key], ext.Max))
+			acts = append(acts, fmt.Sprintf("extend %dd (%d of %d)", ext.Days, w.ext[s.Key], ext.Max))
 		} else {
+			// The branch's message is about the extra time; there is none
+			// left, so the program's message for that case goes instead.
 			acts = append(acts, "extend limit reached")
+			send = ext.AtLimit
+			if send != "" && w.prog.Step(send) == nil {
+				return nil, fmt.Errorf("program version %d has no step %q", w.row.ProgramVersionID, send)
+			}
 		}
 	}
 	if switchTo != "" && switchTo != w.st.Track {
