@@ -163,7 +163,7 @@ func engineConfig(cfg *config.Config) scheduler.Config {
 	emailQuiet, _ := scheduler.ParseQuiet(cfg.EmailQuietHours)
 	return scheduler.Config{
 		Grace: cfg.CatchupGrace, Pacing: cfg.Pacing, SMSQuiet: smsQuiet, EmailQuiet: emailQuiet,
-		Lease: cfg.Lease, RetryBase: cfg.RetryBase, Planners: cfg.Planners, ClaimLoops: cfg.ClaimLoops,
+		Lease: cfg.Lease, RetryBase: cfg.RetryBase, RetryFor: cfg.RetryFor, Planners: cfg.Planners, ClaimLoops: cfg.ClaimLoops,
 		ListID: "Rekindle <rekindle." + hostOf(cfg.BaseURL) + ">",
 		Mailto: unsubscribeMailto(cfg.UnsubMailto),
 	}

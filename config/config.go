@@ -41,6 +41,7 @@ type Config struct {
 	Pacing           time.Duration
 	Lease            time.Duration
 	RetryBase        time.Duration
+	RetryFor         time.Duration
 	SMTPHost         string
 	SMTPPort         int
 	SMTPUsername     string
@@ -118,6 +119,34 @@ func dur(f func(*Config) *time.Duration, min time.Duration) func(*Config, string
 		*f(c) = d
 		return nil
 	}
+}
+
+// durBetween is dur with an upper bound too; maxName says the bound in
+// words (168h is "7 days").
+func durBetween(f func(*Config) *time.Duration, min, max time.Duration, maxName string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (e.g. 30m, 24h)", v)
+		}
+		if d < min || d > max {
+			return fmt.Errorf("%s is outside the allowed range: at least %s, at most %s (%s)", v, fmtDur(min), fmtDur(max), maxName)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+// fmtDur writes a whole number of hours or minutes the way an operator
+// types it (168h, 1m), not time.Duration's 168h0m0s.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 func num(f func(*Config) *float64) func(*Config, string) error {
@@ -267,6 +296,8 @@ var Table = []Var{
 		set: integer(func(c *Config) *int { return &c.ClaimLoops }, 1, 16)},
 	{Name: "REKINDLE_RETRY_BASE", Default: "30s", Help: "first retry delay after a temporary provider error, doubling up to 1h",
 		set: dur(func(c *Config) *time.Duration { return &c.RetryBase }, 100*time.Millisecond)},
+	{Name: "REKINDLE_RETRY_FOR", Default: "24h", Help: "how long a message is retried through temporary provider errors (an SMTP or Twilio outage) before it is marked failed; 1m to 168h (7 days)",
+		set: durBetween(func(c *Config) *time.Duration { return &c.RetryFor }, time.Minute, 7*24*time.Hour, "7 days")},
 	{Name: "REKINDLE_SMTP_HOST", Default: "", EmptyOK: true, Help: "SMTP server; empty uses the file channel for email",
 		set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Name: "REKINDLE_SMTP_PORT", Default: "587", Help: "SMTP port",
