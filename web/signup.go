@@ -63,7 +63,7 @@ func frequency(p *programs.Program) string {
 // the consent.
 func consentText(p *programs.Program, channel string) string {
 	if channel == "sms" {
-		return "Text me " + p.Title + " lessons and check-ins at the number above (up to 5 texts a week). " +
+		return "Text me " + p.Title + " lessons and check-ins at the number above (" + smsFrequency(p.SMSFrequency) + "). " +
 			"Msg & data rates may apply. Reply HELP for help, STOP to stop at any time. Consent is not a condition of any purchase."
 	}
 	return "Email me " + p.Title + " lessons and check-ins (" + frequency(p) + "). " +

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -304,23 +306,44 @@ func (s *server) rejoinText() string {
 	return msg + " on our website. Reply STOP to stop."
 }
 
+// helpText is the HELP reply carriers ask for: the program's name, how
+// often it texts, where to get help, that rates may apply and how to stop.
 func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) string {
-	title, freq := "Rekindle", "Up to 5 msgs/week"
+	title, freq := "Rekindle", ""
 	if known {
 		if prog := s.Engine.Programs()[s.firstProgram(ctx, subscriberID)]; prog != nil {
 			if prog.Title != "" {
 				title = prog.Title
 			}
-			if prog.Frequency != "" {
-				freq = prog.Frequency
-			}
+			freq = prog.SMSFrequency
 		}
 	}
-	msg := title + ": coaching lessons and check-ins by text. " + freq + ". "
+	msg := title + ": coaching lessons and check-ins by text. " + sentence(smsFrequency(freq)) + " "
 	if s.SupportContact != "" {
 		msg += "Help: " + s.SupportContact + ". "
 	}
-	return msg + "Msg & data rates may apply. Reply PAUSE to take a break, Reply STOP to opt out."
+	return msg + "Msg & data rates may apply. Reply PAUSE for a break, STOP to opt out."
+}
+
+// smsFrequency is how often a program texts, as a phrase to go inside a
+// sentence ("usually 4 to 6 texts a week, at most 9"). A program that does
+// not say gets a phrase that promises no number.
+func smsFrequency(freq string) string {
+	freq = strings.TrimRight(strings.TrimSpace(freq), ". ")
+	if freq == "" {
+		return "a few texts a week"
+	}
+	return freq
+}
+
+// sentence makes a phrase a sentence of its own: capital first letter and a
+// full stop.
+func sentence(phrase string) string {
+	if phrase == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(phrase)
+	return string(unicode.ToUpper(r)) + phrase[n:] + "."
 }
 
 // replyWord is the keyword a whole text is read as: upper case, single
