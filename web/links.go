@@ -212,15 +212,17 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		s.oops(w, r, err)
 		return
 	}
-	more := "If you change your mind, you're always welcome to sign up again."
+	paras := []string{"We won't send you any more " + channelName(ch) + "."}
 	if scheduler.HasOtherChannel(sub, ch) {
-		other := "text messages"
+		// The other channel goes on, and each is left its own way.
 		if ch == "sms" {
-			other = "emails"
+			paras = append(paras, "This doesn't change your emails. To stop those too, use the unsubscribe link at the bottom of any email from us.")
+		} else {
+			paras = append(paras, "This doesn't change your texts. To stop those too, reply STOP to any text from us.")
 		}
-		more = "You'll still get " + other + " unless you unsubscribe from those too. " + more
 	}
-	s.message(w, http.StatusOK, "You're unsubscribed", "We won't send you any more "+channelName(ch)+".", more)
+	paras = append(paras, "If you change your mind, you're always welcome to sign up again.")
+	s.message(w, http.StatusOK, "You're unsubscribed", paras...)
 }
 
 // ---- confirm ----
