@@ -9,12 +9,15 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +97,14 @@ func New(d Deps) (http.Handler, error) {
 		}
 		s.pages[name] = t
 	}
+	index, err := template.New("index").Funcs(funcs).ParseFS(templates.FS, "web/base.html")
+	if err == nil {
+		index, err = index.Parse(indexPage)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	s.pages["index"] = index
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/twilio/sms", s.twilioSMS)
@@ -109,6 +120,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /subscribe/{program}", s.subscribePage)
 	mux.HandleFunc("POST /subscribe/{program}", s.subscribe)
 	mux.HandleFunc("POST /api/v1/subscriptions", s.apiSubscribe)
+	mux.HandleFunc("GET /{$}", s.index) // exactly "/": any other path is not found
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address. If you followed a link from one of our messages, it may have been cut short; try copying the whole link.")
 	})
@@ -116,6 +128,36 @@ func New(d Deps) (http.Handler, error) {
 }
 
 var funcs = template.FuncMap{}
+
+// indexPage is the content of the page at "/", in the layout of every page.
+const indexPage = `{{define "content"}}
+<h1>{{.Title}}</h1>
+{{if .Programs}}<p class="lead">Choose a program to read what it offers and sign up. You can pause or stop whenever you like.</p>
+<ul>
+{{range .Programs}}<li><a href="{{.URL}}">{{.Title}}</a>{{with .Description}}<br><span class="muted">{{.}}</span>{{end}}</li>
+{{end}}</ul>
+{{else}}<p>There are no programs open for sign-up just now. Please check back soon.</p>
+{{end}}{{with .Support}}<p class="muted">Questions? You can reach us at {{.}}.</p>{{end}}
+{{end}}`
+
+type indexItem struct{ Title, Description, URL string }
+
+// index lists the programs one can sign up for, each linked to its
+// sign-up page.
+func (s *server) index(w http.ResponseWriter, r *http.Request) {
+	var items []indexItem
+	for slug, p := range s.Engine.Programs() {
+		title := p.Title
+		if title == "" {
+			title = slug
+		}
+		items = append(items, indexItem{Title: title, Description: p.Description, URL: s.BaseURL + "/subscribe/" + url.PathEscape(slug)})
+	}
+	slices.SortFunc(items, func(a, b indexItem) int {
+		return cmp.Or(strings.Compare(a.Title, b.Title), strings.Compare(a.URL, b.URL))
+	})
+	s.render(w, http.StatusOK, "index", map[string]any{"Title": "Programs you can join", "Programs": items, "Support": s.SupportContact})
+}
 
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
