@@ -17,7 +17,7 @@ import (
 	"github.com/rekindle/rekindle/store"
 )
 
-const migrateUsage = "programs migrate --from V --to V [--map old=new[,old2=new2]] [--dry-run]  (V: a version id or hash prefix from `rekindle programs versions`)"
+const migrateUsage = "programs migrate --from V --to V [--map old=new[,old2=new2]] [--dry-run]  (V: a version id, or a hash prefix with a letter in it, from `rekindle programs versions`; a number is always an id)"
 
 // programsVersions lists the stored program versions, the values
 // `programs migrate` takes.
@@ -48,8 +48,8 @@ func programsVersions(ctx context.Context, env *Env, args []string) error {
 // key: a step keeps its key unless --map renames it.
 func programsMigrate(ctx context.Context, env *Env, args []string) error {
 	fs, _ := adminFlags(env, "programs migrate")
-	fromRef := fs.String("from", "", "version the enrollments are on: id or hash prefix")
-	toRef := fs.String("to", "", "version to move them to: id or hash prefix")
+	fromRef := fs.String("from", "", "version the enrollments are on: id, or hash prefix (a number is an id)")
+	toRef := fs.String("to", "", "version to move them to: id, or hash prefix (a number is an id)")
 	mapping := fs.String("map", "", "steps renamed in the new version: old=new[,old2=new2]")
 	dry := fs.Bool("dry-run", false, "list who would move and their next send time; change nothing")
 	if err := parse(fs, args); err != nil {
@@ -161,18 +161,46 @@ func parseStepMap(s string) ([]stepPair, error) {
 	return out, nil
 }
 
-var hexRef = regexp.MustCompile(`^[0-9a-f]+$`)
+var (
+	hexRef   = regexp.MustCompile(`^[0-9a-f]+$`)
+	digitRef = regexp.MustCompile(`^[0-9]+$`)
+)
 
-// resolveVersion finds the one stored version ref names: its id, or a
-// prefix of its hash.
+// resolveVersion finds the one stored version ref names. A ref of digits
+// only is a version id, and only that: a hash that happens to start with
+// the same digits does not compete with it, so --from 1 is version 1
+// whatever the hashes are. Any other hex ref is a prefix of a hash (a
+// hash prefix of digits only is named with more of the hash, up to its
+// first letter).
 func resolveVersion(vs []store.VersionInfo, flagName, ref string) (store.VersionInfo, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if !hexRef.MatchString(ref) {
 		return store.VersionInfo{}, fmt.Errorf("%s %q: want a version id or hash prefix (see `rekindle programs versions`)", flagName, ref)
 	}
+	if digitRef.MatchString(ref) {
+		id, err := strconv.ParseInt(ref, 10, 64)
+		if err == nil {
+			for _, v := range vs {
+				if v.ID == id {
+					return v, nil
+				}
+			}
+		}
+		var hashes []string
+		for _, v := range vs {
+			if strings.HasPrefix(v.Hash, ref) {
+				hashes = append(hashes, fmt.Sprintf("version %d has hash %s", v.ID, v.Hash))
+			}
+		}
+		if len(hashes) > 0 {
+			return store.VersionInfo{}, fmt.Errorf("%s %s: no stored program version has that id; a number names a version id, never a hash "+
+				"(%s: give its hash up to the first letter, or its id)", flagName, ref, strings.Join(hashes, ", "))
+		}
+		return store.VersionInfo{}, fmt.Errorf("%s %s: no stored program version has that id (see `rekindle programs versions`)", flagName, ref)
+	}
 	var found []store.VersionInfo
 	for _, v := range vs {
-		if strconv.FormatInt(v.ID, 10) == ref || strings.HasPrefix(v.Hash, ref) {
+		if strings.HasPrefix(v.Hash, ref) {
 			found = append(found, v)
 		}
 	}
@@ -180,7 +208,7 @@ func resolveVersion(vs []store.VersionInfo, flagName, ref string) (store.Version
 	case 1:
 		return found[0], nil
 	case 0:
-		return store.VersionInfo{}, fmt.Errorf("%s %s: no stored program version has that id or hash (see `rekindle programs versions`)", flagName, ref)
+		return store.VersionInfo{}, fmt.Errorf("%s %s: no stored program version has a hash starting with that (see `rekindle programs versions`)", flagName, ref)
 	}
 	var names []string
 	for _, v := range found {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/scheduler"
+	"github.com/rekindle/rekindle/store"
 )
 
 // revisedProgram writes the shipped program to a folder with edits applied
@@ -112,18 +112,9 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	}
 
 	// Bad input: an error naming the step, entry or flag; nothing changes.
-	// A version is named by its id, unless a hash also starts with those
-	// digits (the program's content decides the hashes): then by its hash.
-	ref := func(id int) string {
-		s := strconv.Itoa(id)
-		for _, h := range hashes {
-			if strings.HasPrefix(h, s) {
-				return hashes[id-1][:8]
-			}
-		}
-		return s
-	}
-	v1, v2 := ref(1), ref(2)
+	// A version is named by its id, whatever digits the hashes (which the
+	// program's content decides) start with.
+	v1, v2 := "1", "2"
 	before := fingerprint(t, db)
 	to := hashes[1][:8]
 	for _, c := range []struct {
@@ -248,5 +239,48 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	db.Get(&calSent, `SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND step_key = 'welcome'`, calEnr)
 	if calSent != 1 {
 		t.Errorf("Cal, moved before anything was planned, got %d welcome messages", calSent)
+	}
+}
+
+// A number names a version id, never a hash prefix: --from 1 is version 1
+// also when a stored hash starts with 1 (or 12 with 12). A hash prefix
+// with a letter in it still names its version.
+func TestVersionRefNumberIsAnID(t *testing.T) {
+	vs := []store.VersionInfo{
+		{ID: 1, Slug: "rekindle", Hash: "9c0ffee1"},
+		{ID: 2, Slug: "rekindle", Hash: "1abc2def"},
+		{ID: 12, Slug: "rekindle", Hash: "12ab34cd"},
+		{ID: 3, Slug: "rekindle", Hash: "4567abcd"},
+		{ID: 4, Slug: "rekindle", Hash: "45aa0000"},
+	}
+	for ref, want := range map[string]int64{
+		"1": 1, "12": 12, " 2 ": 2, "01": 1,
+		"1a": 2, "1ABC": 2, "12a": 12, "9c": 1, "4567a": 3, "45a": 4,
+	} {
+		v, err := resolveVersion(vs, "--from", ref)
+		if err != nil || v.ID != want {
+			t.Errorf("--from %q: version %d, %v; want version %d", ref, v.ID, err, want)
+		}
+	}
+	for ref, want := range map[string]string{
+		"45":   "--from 45: no stored program version has that id; a number names a version id, never a hash (version 3 has hash 4567abcd, version 4 has hash 45aa0000: give its hash up to the first letter, or its id)",
+		"7":    "--from 7: no stored program version has that id (see",
+		"4":    "", // id 4, not the hashes starting with 4
+		"ab":   "--from ab: no stored program version has a hash starting with that",
+		"4xyz": `--from "4xyz": want a version id or hash prefix`,
+	} {
+		v, err := resolveVersion(vs, "--from", ref)
+		switch {
+		case want == "" && (err != nil || v.ID != 4):
+			t.Errorf("--from %q: version %d, %v; want version 4", ref, v.ID, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("--from %q: version %d, %v; want an error with %q", ref, v.ID, err, want)
+		}
+	}
+	// Hash prefixes that are letters and digits alike still have to be
+	// unique.
+	vs = append(vs, store.VersionInfo{ID: 5, Slug: "rekindle", Hash: "1abff000"})
+	if _, err := resolveVersion(vs, "--to", "1ab"); err == nil || !strings.Contains(err.Error(), "--to 1ab is ambiguous (id 2 hash 1abc2def, id 5 hash 1abff000)") {
+		t.Errorf("--to 1ab: %v; want ambiguous", err)
 	}
 }
