@@ -241,14 +241,34 @@ func printOverview(w io.Writer, o store.Overview) {
 	fmt.Fprintln(w, "suppressions:")
 	switch {
 	case len(o.Suppressions) == 0 && p.Erased():
-		// Erasure keeps an opt-out as the hash of the address, which names
-		// nobody and so is not linked to this record: it cannot be counted
-		// here, and "none" would be wrong.
-		fmt.Fprintln(w, "  any opt-out of the erased addresses is kept as a hash (sha256:...), not linked to this record; it is still honoured")
+		fmt.Fprintln(w, "  "+keptOptOuts(o.Erasure))
 	case len(o.Suppressions) == 0:
 		fmt.Fprintln(w, "  none")
 	}
 	for _, s := range o.Suppressions {
 		fmt.Fprintf(w, "  %s  %-5s %s: %s (via %s)\n", at(s.CreatedAt), s.Channel, s.Address, s.Reason, s.Source)
 	}
+}
+
+// keptOptOuts says what an erasure did with the person's opt-outs. Erasure
+// keeps an opt-out as the hash of the address, which names nobody and so
+// is not linked to this record: the count comes from the erase's event. An
+// erasure recorded before the event held it cannot be counted, and "none"
+// would be wrong.
+func keptOptOuts(e *store.Erasure) string {
+	switch {
+	case e == nil || e.OptOutsKept == nil:
+		return "any opt-out of the erased addresses is kept as a hash (sha256:...), not linked to this record; it is still honoured"
+	case *e.OptOutsKept == 0:
+		return "none: the erased addresses had not opted out"
+	}
+	n := *e.OptOutsKept
+	on := ""
+	if len(e.OptOutChannels) > 0 {
+		on = " (" + strings.Join(e.OptOutChannels, ", ") + ")"
+	}
+	if n == 1 {
+		return fmt.Sprintf("kept 1 opt-out%s as a hash (sha256:...), not linked to this record, so it stays honoured", on)
+	}
+	return fmt.Sprintf("kept %d opt-outs%s as hashes (sha256:...), not linked to this record, so they stay honoured", n, on)
 }

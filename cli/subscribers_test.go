@@ -362,8 +362,10 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 		t.Errorf("the erased person's enrollment is %q, want unenrolled", status)
 	}
 
-	// The tombstone shows as erased; a second erase changes nothing.
-	if code, out, _ := run(t, env, "subscribers", "show", "--id", fmt.Sprint(sam)); code != 0 || !strings.Contains(out, "erased") {
+	// The tombstone shows as erased, with the one opt-out (the STOP) it
+	// kept as a hash; a second erase changes nothing.
+	if code, out, _ := run(t, env, "subscribers", "show", "--id", fmt.Sprint(sam)); code != 0 || !strings.Contains(out, "erased") ||
+		!strings.Contains(out, "kept 1 opt-out (sms) as a hash (sha256:...), not linked to this record, so it stays honoured") {
 		t.Errorf("show of an erased person: exit %d\n%s", code, out)
 	}
 	before = fingerprint(t, db)
@@ -390,5 +392,29 @@ func TestSubscribersExportThenEraseLeavesNoPersonalData(t *testing.T) {
 	dbGet(t, db, &left, `SELECT count(*) FROM suppressions WHERE channel = 'sms'`)
 	if left != 0 {
 		t.Fatalf("START left %d SMS suppression(s): the hashed opt-out must be lifted too", left)
+	}
+}
+
+// What show says of the opt-outs an erasure kept, from its event.
+func TestShowAfterEraseCountsKeptOptOuts(t *testing.T) {
+	n := func(i int) *int { return &i }
+	for _, c := range []struct {
+		e    *store.Erasure
+		want string
+	}{
+		{&store.Erasure{OptOutsKept: n(2), OptOutChannels: []string{"email", "sms"}},
+			"kept 2 opt-outs (email, sms) as hashes (sha256:...), not linked to this record, so they stay honoured"},
+		{&store.Erasure{OptOutsKept: n(1), OptOutChannels: []string{"email"}},
+			"kept 1 opt-out (email) as a hash (sha256:...), not linked to this record, so it stays honoured"},
+		{&store.Erasure{OptOutsKept: n(0), OptOutChannels: []string{}}, "none: the erased addresses had not opted out"},
+		// Erased before the count was recorded, or no event: not "none".
+		{&store.Erasure{By: "operator"}, "any opt-out of the erased addresses is kept as a hash"},
+		{nil, "any opt-out of the erased addresses is kept as a hash"},
+	} {
+		var b strings.Builder
+		printOverview(&b, store.Overview{Person: store.Person{ID: 3, Email: store.ErasedPrefix + "3", Timezone: "Etc/UTC"}, Erasure: c.e})
+		if !strings.Contains(b.String(), "suppressions:\n  "+c.want) {
+			t.Errorf("%+v: show says\n%s\nwant %q under suppressions", c.e, b.String(), c.want)
+		}
 	}
 }

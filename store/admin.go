@@ -98,6 +98,19 @@ type Overview struct {
 	Answered     int64
 	LastAnswer   string
 	Suppressions []PersonSuppression
+	// Erasure is what the erase recorded, for an erased person; nil
+	// otherwise.
+	Erasure *Erasure
+}
+
+// Erasure is the payload of a person's "erased" event.
+type Erasure struct {
+	By string `json:"by"`
+	// OptOutsKept is how many opt-outs of the person's addresses were kept
+	// as hashes (still honoured); nil for an erasure recorded before the
+	// count was.
+	OptOutsKept    *int     `json:"optouts_kept"`
+	OptOutChannels []string `json:"optout_channels"`
 }
 
 // PersonOverview gathers the operator's view of one person.
@@ -122,6 +135,21 @@ func (s *Store) PersonOverview(ctx context.Context, p Person) (Overview, error) 
 	}
 	if err := s.stmt(nil, "admin_person_suppressions").SelectContext(ctx, &o.Suppressions, p.Email, p.Phone); err != nil {
 		return o, wrap(err)
+	}
+	if p.Erased() {
+		var data []byte
+		err := s.stmt(nil, "admin_person_erasure").QueryRowxContext(ctx, p.ID).Scan(&data)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return o, wrap(err)
+		default:
+			var e Erasure
+			if err := json.Unmarshal(data, &e); err != nil {
+				return o, wrap(fmt.Errorf("erased event: %w", err))
+			}
+			o.Erasure = &e
+		}
 	}
 	return o, nil
 }
@@ -219,7 +247,18 @@ func (s *Store) ErasePerson(ctx context.Context, now time.Time, id int64) (Erase
 				return fmt.Errorf("store: erase %d: %s: %w", id, strings.TrimPrefix(st.name, "admin_"), err)
 			}
 		}
-		return s.Event(ctx, tx, now, p.ID, 0, "erased", map[string]any{"by": "operator"})
+		// The opt-outs of the person's addresses now exist only as hashes,
+		// which name nobody: the event records how many were kept, and on
+		// which channels, for `subscribers show` to say afterwards.
+		var kept []PersonSuppression
+		if err := s.stmt(tx, "admin_person_suppressions").SelectContext(ctx, &kept, p.Email, p.Phone); err != nil {
+			return fmt.Errorf("store: erase %d: kept opt-outs: %w", id, err)
+		}
+		channels := []string{}
+		for _, k := range kept {
+			channels = append(channels, k.Channel)
+		}
+		return s.Event(ctx, tx, now, p.ID, 0, "erased", map[string]any{"by": "operator", "optouts_kept": len(kept), "optout_channels": channels})
 	})
 	return plan, err
 }

@@ -121,6 +121,7 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_lock_person_enrollments", []any{int64(300)}},
 		{"admin_person_enrollments", []any{int64(300)}},
 		{"admin_person_checkins", []any{int64(300)}},
+		{"admin_person_erasure", []any{int64(300)}},
 		// What every /metrics scrape reads.
 		{"delivery_in_flight_counts", nil},
 		// Export and erase: enrollments by index; deliveries are also read

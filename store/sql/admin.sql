@@ -66,6 +66,10 @@ WHERE ($1::text <> '' AND channel = 'email'
        AND address IN ($2::text, erased_address($2::text)))
 ORDER BY created_at, id;
 
+-- name: admin_person_erasure
+-- What the erase of a person recorded (the opt-outs it kept as hashes).
+SELECT data FROM events WHERE subscriber_id = $1 AND kind = 'erased' ORDER BY id DESC LIMIT 1;
+
 -- name: admin_export_person
 -- Everything held about one person as one JSON document, every column of
 -- every row: $1 id, $2 email, $3 phone. Rows without a subscriber id (a test

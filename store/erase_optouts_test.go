@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rekindle/rekindle/internal/testdb"
+	"github.com/rekindle/rekindle/store"
+)
+
+// Erase records in its event how many opt-outs of the person's addresses it
+// kept as hashes, and on which channels, so `subscribers show` can still
+// say so once nothing links the hashes to the record. An opt-out that was
+// already only a hash (the address erased before) counts too: it is still
+// honoured.
+func TestEraseRecordsTheOptOutsKept(t *testing.T) {
+	ctx := context.Background()
+	st, _ := testdb.Store(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`INSERT INTO subscribers (id, first_name, email, phone, timezone, email_status, sms_status, created_at, updated_at) VALUES
+		 (7, 'Ann', 'ann@example.org', '+12025550100', 'UTC', 'revoked', 'revoked', '2030-01-01', '2030-01-01'),
+		 (8, 'Bo', 'bo@example.org', NULL, 'UTC', 'confirmed', 'none', '2030-01-01', '2030-01-01')`,
+		`INSERT INTO suppressions (channel, address, reason, source, created_at) VALUES
+		 ('email', 'ann@example.org', 'unsubscribed', 'link', '2030-01-01'),
+		 ('sms', '+12025550100', 'unsubscribed', 'sms', '2030-01-01'),
+		 ('email', 'someone.else@example.org', 'unsubscribed', 'link', '2030-01-01')`,
+	} {
+		if _, err := st.DB.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	erase := func(id int64) (store.Erasure, store.Overview) {
+		t.Helper()
+		if _, err := st.ErasePerson(ctx, now, id); err != nil {
+			t.Fatal(err)
+		}
+		var data []byte
+		if err := st.DB.GetContext(ctx, &data, `SELECT data FROM events WHERE subscriber_id = $1 AND kind = 'erased'`, id); err != nil {
+			t.Fatal(err)
+		}
+		var e store.Erasure
+		if err := json.Unmarshal(data, &e); err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.FindPerson(ctx, "", "", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := st.PersonOverview(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, o
+	}
+	check := func(who string, id int64, n int, channels ...string) {
+		t.Helper()
+		e, o := erase(id)
+		if e.By != "operator" || e.OptOutsKept == nil || *e.OptOutsKept != n || !slices.Equal(e.OptOutChannels, channels) {
+			t.Errorf("%s: erased event %+v, want %d opt-outs kept on %v", who, e, n, channels)
+		}
+		if o.Erasure == nil || o.Erasure.OptOutsKept == nil || *o.Erasure.OptOutsKept != n || !slices.Equal(o.Erasure.OptOutChannels, channels) {
+			t.Errorf("%s: the overview's erasure is %+v, want %d opt-outs kept on %v", who, o.Erasure, n, channels)
+		}
+	}
+	check("Ann, opted out of both", 7, 2, "email", "sms")
+	check("Bo, never opted out", 8, 0)
+	// Ann's number entered anew: its SMS opt-out is only a hash now.
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO subscribers (id, phone, timezone, created_at, updated_at)
+		VALUES (9, '+12025550100', 'UTC', '2030-01-02', '2030-01-02')`); err != nil {
+		t.Fatal(err)
+	}
+	check("Ann's number again", 9, 1, "sms")
+
+	// A person not erased has no erasure; an erasure recorded before the
+	// count was has none to show.
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO subscribers (id, email, timezone, created_at, updated_at) VALUES
+		(10, 'cy@example.org', 'UTC', '2030-01-02', '2030-01-02'), (11, 'erased:11', 'UTC', '2030-01-02', '2030-01-02')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO events (subscriber_id, kind, data, created_at) VALUES (11, 'erased', '{"by": "operator"}', '2030-01-02')`); err != nil {
+		t.Fatal(err)
+	}
+	for id, erased := range map[int64]bool{10: false, 11: true} {
+		p, err := st.FindPerson(ctx, "", "", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := st.PersonOverview(ctx, p)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case !erased && o.Erasure != nil:
+			t.Errorf("subscriber %d, not erased, has an erasure %+v", id, o.Erasure)
+		case erased && (o.Erasure == nil || o.Erasure.OptOutsKept != nil):
+			t.Errorf("subscriber %d, erased before the count was recorded: erasure %+v, want one without a count", id, o.Erasure)
+		}
+	}
+}
