@@ -131,8 +131,13 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 	if res.Updated {
 		first = "We've updated your answer to: " + label + "."
 	}
-	s.message(w, http.StatusOK, "Thank you for checking in", first,
-		"There's nothing else you need to do. Your next message will arrive as planned.")
+	next := "There's nothing else you need to do. Your next message will arrive as planned."
+	if res.Late {
+		// Kept, but the program has moved on: say so rather than let them
+		// expect the answer to change what comes next.
+		next = "This check-in had already closed, so your answer won't change your program now. Your next message will arrive as planned."
+	}
+	s.message(w, http.StatusOK, "Thank you for checking in", first, next)
 }
 
 // ---- unsubscribe ----

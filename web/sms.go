@@ -230,6 +230,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	if res.Updated {
 		return "Thanks, we've updated your answer.", "answer updated: " + res.Value, nil
 	}
+	if res.Late {
+		return "Thanks for letting us know. That check-in had already closed, so we've noted your answer and your program carries on as planned.", "late answer: " + res.Value, nil
+	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
 }
 
