@@ -112,9 +112,10 @@ type Branch struct {
 }
 
 // Extend shifts the rest of the calendar and asks the check-in again. Once
-// it has done so Max times, the branch sends AtLimit (when set) instead of
-// its Send, or nothing when AtLimit is empty: a message promising more time
-// must not go out when there is none.
+// it has done so Max times, the branch sends AtLimit instead of its Send: a
+// message promising more time must not go out when there is none. Without
+// AtLimit the branch's Send still goes, so it must read true either way
+// (as it did before at_limit existed, for versions pinned then).
 type Extend struct {
 	Days    int    `json:"days"`
 	Max     int    `json:"max"`

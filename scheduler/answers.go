@@ -234,23 +234,23 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked
 		if w.ext[s.Key] < ext.Max {
 			w.ext[s.Key]++
 			w.st.Shift += ext.Days
-			// Ask the same question again the extra days after it was
-			// asked, not after it was answered: the calendar moved by
-			// exactly those days, so an answer given the next morning
-			// must still be asked again before the next phase begins.
-			civil := LocalDate(q.opened, w.loc).AddDate(0, 0, ext.Days).Add(time.Duration(askMinute(s)) * time.Minute)
+			civil := reaskAt(w, q, ext.Days)
 			occ := &Occurrence{Step: s, Key: fmt.Sprintf("%s#%d", s.Key, w.ext[s.Key]+1), Civil: civil, Due: Resolve(civil, w.loc)}
 			if err := e.planOccurrence(w, occ, now, &b); err != nil {
 				return nil, err
 			}
 			acts = append(acts, fmt.Sprintf("extend %dd (%d of %d)", ext.Days, w.ext[s.Key], ext.Max))
 		} else {
+			acts = append(acts, "extend limit reached")
 			// The branch's message is about the extra time; there is none
 			// left, so the program's message for that case goes instead.
-			acts = append(acts, "extend limit reached")
-			send = ext.AtLimit
-			if send != "" && w.prog.Step(send) == nil {
-				return nil, fmt.Errorf("program version %d has no step %q", w.row.ProgramVersionID, send)
+			// A program without one (or a version pinned before at_limit
+			// existed) keeps the branch's message, written for both.
+			if ext.AtLimit != "" {
+				send = ext.AtLimit
+				if w.prog.Step(send) == nil {
+					return nil, fmt.Errorf("program version %d has no step %q", w.row.ProgramVersionID, send)
+				}
 			}
 		}
 	}
@@ -283,6 +283,23 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked
 		ID: w.row.ID, Track: w.st.Track, Origin: w.st.Origin, Shift: w.st.Shift, Cursor: w.st.Cursor,
 		CronCursors: jsonText(w.st.CronCursors), Extensions: jsonText(w.ext), NextDueAt: next, Phase: w.phase,
 	})
+}
+
+// reaskAt is when an extended check-in is asked again: on the day the
+// moved calendar now puts it, the extra days after it was due, not after it
+// was answered (an answer given the next morning must still be asked again
+// before the held phase begins) nor after it went out (a text held overnight
+// by quiet hours went out the next morning, the day the held phase's
+// lessons now begin on, shifted). A check-in with no calendar day counts
+// from the day it went out.
+func reaskAt(w *work, q *asked, days int) time.Time {
+	s := q.step
+	minute := time.Duration(askMinute(s)) * time.Minute
+	if s.Day != nil && !s.IsCron() {
+		// w.st.Shift already includes the extra days.
+		return w.st.StartDate.AddDate(0, 0, w.st.Origin+w.st.Shift+*s.Day).Add(minute)
+	}
+	return LocalDate(q.opened, w.loc).AddDate(0, 0, days).Add(minute)
 }
 
 func askMinute(s *programs.Step) int {

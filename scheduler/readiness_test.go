@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rekindle/rekindle/clock"
+	"github.com/rekindle/rekindle/internal/testdb"
 	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/store"
 )
@@ -23,11 +24,25 @@ type readinessFixture struct {
 }
 
 func newReadinessFixture(t *testing.T) *readinessFixture {
+	return newReadinessFixtureFor(t, "sam@example.org", nil)
+}
+
+// newReadinessFixtureFor enrolls someone with the given email ("" for texts
+// only) in the shipped program as edit changes it.
+func newReadinessFixtureFor(t *testing.T, email string, edit func(*programs.Program)) *readinessFixture {
 	t.Helper()
 	clk := clock.NewManual(utc("2026-06-01T05:00:00Z")) // Monday
-	e := engineWithQuietProgram(t, clk, nil)
+	st, _ := testdb.Store(t)
+	p, err := programs.Load(programs.Embedded(), "rekindle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(p)
+	}
+	e := engineRunning(t, st, clk, map[string]*programs.Program{"rekindle": p})
 	f := &readinessFixture{e: e, clk: clk}
-	f.id = mustEnroll(t, e, EnrollRequest{Program: "rekindle", FirstName: "Sam", Email: "sam@example.org",
+	f.id = mustEnroll(t, e, EnrollRequest{Program: "rekindle", FirstName: "Sam", Email: email,
 		Phone: "+447700900155", Timezone: "Europe/London"})
 	dbGet(t, e.Store.DB, &f.sub, `SELECT subscriber_id FROM enrollments WHERE id = $1`, f.id)
 	f.london, _ = time.LoadLocation("Europe/London")
@@ -137,9 +152,86 @@ func TestThirdNotYetSaysTheNextPhaseBegins(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, said := range []string{m, em.Subject + "\n" + em.Text} {
-		if strings.Contains(said, "hold") || strings.Contains(said, "extra week,") || !strings.Contains(said, "next lessons") {
+		if strings.Contains(said, "hold") || strings.Contains(said, "extra week,") || !strings.Contains(said, "next phase") {
 			t.Fatalf("the answer to a third 'not yet' reads %q", said)
 		}
+	}
+	// The question itself, asked the third time in the same words, must not
+	// promise a week it cannot give: it says the extra time has a limit.
+	q, err := comp.Email(comp.Program.Step("readiness"), programs.Vars{FirstName: "Sam"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(q.Text, "two extra weeks in all") {
+		t.Fatalf("the readiness question does not say the extra time is limited:\n%s", q.Text)
+	}
+}
+
+// A program (or a version pinned before at_limit existed) whose extend has
+// no at_limit still sends the branch's message at the limit: the person who
+// answers "not yet" a third time hears back, as they always did.
+func TestExtendWithoutAtLimitStillAnswersAtTheLimit(t *testing.T) {
+	f := newReadinessFixtureFor(t, "sam@example.org", func(p *programs.Program) {
+		for _, b := range p.Step("readiness").Checkin.Branches {
+			if b.Extend != nil {
+				b.Extend.AtLimit = ""
+			}
+		}
+	})
+	ctx := context.Background()
+	for i, key := range []string{"readiness", "readiness#2", "readiness#3"} {
+		c := f.planUntilAsked(t, key)
+		res, err := f.e.RecordAnswer(ctx, AnswerInput{CheckinID: c.ID, Text: "2", Source: "sms"})
+		if err != nil {
+			t.Fatalf("answer %d: %v", i+1, err)
+		}
+		if i == 2 && !slices.Equal(res.Actions, []string{"extend limit reached", "send healing-extension"}) {
+			t.Fatalf("third not yet without at_limit: %v; want the branch's own message", res.Actions)
+		}
+	}
+	planUntil(t, f.e, f.clk, f.clk.Now().Add(2*24*time.Hour), time.Hour)
+	held := 0
+	for _, d := range deliveries(t, f.e, f.id) {
+		if strings.HasPrefix(d.Step, "healing-extension@") {
+			held++
+		}
+	}
+	if held != 3 {
+		t.Fatalf("%d replies to three 'not yet's; want 3", held)
+	}
+}
+
+// Someone who gets only texts, whose readiness question was planned late
+// (21:30, the planner behind) and so held by quiet hours until 08:00 the
+// next day, is asked again before the held phase's first lesson: the
+// second asking counts from the day the question was due, not the morning
+// it went out.
+func TestQuestionHeldOvernightIsAskedAgainBeforeTheHeldPhase(t *testing.T) {
+	f := newReadinessFixtureFor(t, "", nil)
+	ctx := context.Background()
+	// Readiness is due on Sunday 21 June at 19:30 London (18:30Z).
+	planUntil(t, f.e, f.clk, utc("2026-06-21T12:00:00Z"), time.Hour)
+	if day, _ := f.localDay(t, "readiness"); day != "" {
+		t.Fatalf("readiness was planned for %s, before the planner fell behind", day)
+	}
+	f.clk.Set(utc("2026-06-21T20:30:00Z"))
+	planUntil(t, f.e, f.clk, f.clk.Now(), time.Hour)
+	c := f.planUntilAsked(t, "readiness")
+	if got := c.OpenedAt.In(f.london).Format("2006-01-02 15:04"); got != "2026-06-22 08:00" {
+		t.Fatalf("the late readiness text went out at %s; want the next morning, after quiet hours", got)
+	}
+	f.clk.Set(c.OpenedAt.Add(30 * time.Minute))
+	if _, err := f.e.RecordAnswer(ctx, AnswerInput{CheckinID: c.ID, Text: "2", Source: "sms"}); err != nil {
+		t.Fatal(err)
+	}
+	planUntil(t, f.e, f.clk, f.clk.Now().Add(9*24*time.Hour), time.Hour)
+	_, againAt := f.localDay(t, "readiness#2")
+	_, lessonAt := f.localDay(t, "lesson-10-nudge") // the texts' first lesson of the phase
+	if againAt.IsZero() || lessonAt.IsZero() || !lessonAt.After(againAt) {
+		t.Fatalf("asked again at %s, the held phase's first lesson at %s; want the question first", againAt, lessonAt)
+	}
+	if got := againAt.Format("2006-01-02 15:04"); got != "2026-06-28 19:30" {
+		t.Fatalf("asked again at %s; want Sunday 28 June 19:30, a week after it was due", got)
 	}
 }
 
