@@ -58,6 +58,12 @@ func TestBrokenPrograms(t *testing.T) {
 		{"bad time zone", func(s string) string {
 			return strings.Replace(s, "pacing: 20h", "pacing: 20h\ndefault_timezone: Mars/Olympus", 1)
 		}, "p/program.yaml:6: default_timezone: \"Mars/Olympus\" is not an IANA time zone"},
+		{"sms_frequency outside GSM-7", func(s string) string {
+			return strings.Replace(s, "pacing: 20h", "pacing: 20h\nsms_frequency: \"3\u20135 texts a week\"", 1)
+		}, "p/program.yaml:6: sms_frequency: '\u2013' is not in the GSM-7 alphabet of SMS"},
+		{"sms_frequency too long", func(s string) string {
+			return strings.Replace(s, "pacing: 20h", "pacing: 20h\nsms_frequency: \""+strings.Repeat("about three ", 6)+"\"", 1)
+		}, "p/program.yaml:6: sms_frequency: 71 characters; at most 60"},
 		{"bad time of day", func(s string) string {
 			return strings.Replace(s, `at: "08:00"`, `at: "8am"`, 1)
 		}, "p/program.yaml:18: steps[welcome].at: \"8am\" is not a time of day"},

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/rekindle/rekindle/smsseg"
 )
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -62,6 +64,9 @@ func (l *loader) validate(p *Program) {
 	}
 	if p.Pacing < 0 {
 		l.problem("$.pacing", "pacing", "must not be negative")
+	}
+	if msg := smsFrequencyProblem(p.SMSFrequency); msg != "" {
+		l.problem("$.sms_frequency", "sms_frequency", msg)
 	}
 
 	phases := map[string]bool{}
@@ -354,4 +359,24 @@ func (a Answer) MatchWords() []string {
 		out[i] = strings.ToLower(strings.TrimSpace(m))
 	}
 	return out
+}
+
+// maxSMSFrequency bounds sms_frequency: it goes inside the HELP reply, which
+// also carries the program's name, the support contact and the opt-out
+// words, and carriers read that reply when they review a number.
+const maxSMSFrequency = 60
+
+// smsFrequencyProblem says what is wrong with sms_frequency, or "". One
+// character outside the GSM-7 alphabet (a curly quote, an en dash) would
+// send every HELP reply as UCS-2, in segments of 70 characters.
+func smsFrequencyProblem(f string) string {
+	for _, r := range f {
+		if !smsseg.IsGSM(r) {
+			return fmt.Sprintf("%q is not in the GSM-7 alphabet of SMS; the HELP reply that says it would be sent as UCS-2 (use plain quotes and hyphens)", r)
+		}
+	}
+	if n := len([]rune(strings.TrimSpace(f))); n > maxSMSFrequency {
+		return fmt.Sprintf("%d characters; at most %d, as it goes inside the HELP reply", n, maxSMSFrequency)
+	}
+	return ""
 }
