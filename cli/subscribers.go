@@ -242,6 +242,9 @@ func printOverview(w io.Writer, o store.Overview) {
 	switch {
 	case len(o.Suppressions) == 0 && p.Erased():
 		fmt.Fprintln(w, "  "+keptOptOuts(o.Erasure))
+		if b := keptBlocks(o.Erasure); b != "" {
+			fmt.Fprintln(w, "  "+b)
+		}
 	case len(o.Suppressions) == 0:
 		fmt.Fprintln(w, "  none")
 	}
@@ -271,4 +274,21 @@ func keptOptOuts(e *store.Erasure) string {
 		return fmt.Sprintf("kept 1 opt-out%s as a hash (sha256:...), not linked to this record, so it stays honoured", on)
 	}
 	return fmt.Sprintf("kept %d opt-outs%s as hashes (sha256:...), not linked to this record, so they stay honoured", n, on)
+}
+
+// keptBlocks says what an erasure did with addresses a provider refused
+// for good, or "" when there were none: they are kept like opt-outs, but
+// the person never asked for them, so they are not called opt-outs.
+func keptBlocks(e *store.Erasure) string {
+	if e == nil || e.BlocksKept == 0 {
+		return ""
+	}
+	on := ""
+	if len(e.BlockChannels) > 0 {
+		on = " (" + strings.Join(e.BlockChannels, ", ") + ")"
+	}
+	if e.BlocksKept == 1 {
+		return fmt.Sprintf("kept 1 address a provider refused for good%s as a hash, so it is not tried again", on)
+	}
+	return fmt.Sprintf("kept %d addresses a provider refused for good%s as hashes, so they are not tried again", e.BlocksKept, on)
 }

@@ -407,6 +407,8 @@ func TestShowAfterEraseCountsKeptOptOuts(t *testing.T) {
 		{&store.Erasure{OptOutsKept: n(1), OptOutChannels: []string{"email"}},
 			"kept 1 opt-out (email) as a hash (sha256:...), not linked to this record, so it stays honoured"},
 		{&store.Erasure{OptOutsKept: n(0), OptOutChannels: []string{}}, "none: the erased addresses had not opted out"},
+		{&store.Erasure{OptOutsKept: n(0), OptOutChannels: []string{}, BlocksKept: 1, BlockChannels: []string{"email"}},
+			"none: the erased addresses had not opted out\n  kept 1 address a provider refused for good (email) as a hash, so it is not tried again"},
 		// Erased before the count was recorded, or no event: not "none".
 		{&store.Erasure{By: "operator"}, "any opt-out of the erased addresses is kept as a hash"},
 		{nil, "any opt-out of the erased addresses is kept as a hash"},

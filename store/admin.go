@@ -111,6 +111,11 @@ type Erasure struct {
 	// count was.
 	OptOutsKept    *int     `json:"optouts_kept"`
 	OptOutChannels []string `json:"optout_channels"`
+	// BlocksKept counts the other suppressions kept as hashes: addresses a
+	// provider refused for good (a number that cannot take texts, a
+	// mailbox that does not exist), which the person never asked for.
+	BlocksKept    int      `json:"blocks_kept,omitempty"`
+	BlockChannels []string `json:"block_channels,omitempty"`
 }
 
 // PersonOverview gathers the operator's view of one person.
@@ -254,11 +259,18 @@ func (s *Store) ErasePerson(ctx context.Context, now time.Time, id int64) (Erase
 		if err := s.stmt(tx, "admin_person_suppressions").SelectContext(ctx, &kept, p.Email, p.Phone); err != nil {
 			return fmt.Errorf("store: erase %d: kept opt-outs: %w", id, err)
 		}
-		channels := []string{}
+		// Only the person's own requests are opt-outs; a provider's
+		// refusal of an address is kept too, but counted apart.
+		optouts, blocks := []string{}, []string{}
 		for _, k := range kept {
-			channels = append(channels, k.Channel)
+			if k.Reason == SuppressedByRequest {
+				optouts = append(optouts, k.Channel)
+			} else {
+				blocks = append(blocks, k.Channel)
+			}
 		}
-		return s.Event(ctx, tx, now, p.ID, 0, "erased", map[string]any{"by": "operator", "optouts_kept": len(kept), "optout_channels": channels})
+		return s.Event(ctx, tx, now, p.ID, 0, "erased", map[string]any{"by": "operator",
+			"optouts_kept": len(optouts), "optout_channels": optouts, "blocks_kept": len(blocks), "block_channels": blocks})
 	})
 	return plan, err
 }

@@ -56,7 +56,7 @@ func TestEraseRecordsTheOptOutsKept(t *testing.T) {
 		}
 		return e, o
 	}
-	check := func(who string, id int64, n int, channels ...string) {
+	check := func(who string, id int64, n int, channels ...string) store.Erasure {
 		t.Helper()
 		e, o := erase(id)
 		if e.By != "operator" || e.OptOutsKept == nil || *e.OptOutsKept != n || !slices.Equal(e.OptOutChannels, channels) {
@@ -65,9 +65,22 @@ func TestEraseRecordsTheOptOutsKept(t *testing.T) {
 		if o.Erasure == nil || o.Erasure.OptOutsKept == nil || *o.Erasure.OptOutsKept != n || !slices.Equal(o.Erasure.OptOutChannels, channels) {
 			t.Errorf("%s: the overview's erasure is %+v, want %d opt-outs kept on %v", who, o.Erasure, n, channels)
 		}
+		return e
 	}
 	check("Ann, opted out of both", 7, 2, "email", "sms")
 	check("Bo, never opted out", 8, 0)
+	// Dee texted STOP; her mailbox was refused for good by the provider.
+	// Both are kept, but only the STOP is an opt-out she asked for.
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO subscribers (id, email, phone, timezone, created_at, updated_at)
+		VALUES (12, 'dee@example.org', '+12025550177', 'UTC', '2030-01-01', '2030-01-01');
+		INSERT INTO suppressions (channel, address, reason, source, created_at) VALUES
+		 ('email', 'dee@example.org', 'provider 550', 'provider', '2030-01-01'),
+		 ('sms', '+12025550177', 'unsubscribed', 'sms', '2030-01-01')`); err != nil {
+		t.Fatal(err)
+	}
+	if e := check("Dee, STOP and a refused mailbox", 12, 1, "sms"); e.BlocksKept != 1 || !slices.Equal(e.BlockChannels, []string{"email"}) {
+		t.Errorf("Dee: erased event %+v, want the refused mailbox counted apart (1 on email)", e)
+	}
 	// Ann's number entered anew: its SMS opt-out is only a hash now.
 	if _, err := st.DB.ExecContext(ctx, `INSERT INTO subscribers (id, phone, timezone, created_at, updated_at)
 		VALUES (9, '+12025550100', 'UTC', '2030-01-02', '2030-01-02')`); err != nil {

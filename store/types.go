@@ -154,6 +154,11 @@ type Suppression struct {
 	Channel, Address, Reason, Source string
 }
 
+// SuppressedByRequest is the Reason of a suppression the person asked for
+// (STOP, an unsubscribe link, an operator recording their request); a
+// provider's refusal of an address reads "provider <code>".
+const SuppressedByRequest = "unsubscribed"
+
 // Checkin is a check-in row.
 type Checkin struct {
 	ID           int64     `db:"id"`
