@@ -66,11 +66,33 @@ func (r *Renderer) decorate(text string, stopHint bool) string {
 	return text
 }
 
-// stopInstruction finds a text telling the person how to opt out: the
-// keyword STOP, in capitals, after reply/text/send ("Reply STOP", "text
-// STOP", "reply with STOP") or before "to" ("HELP for help, STOP to stop").
-// Ordinary words ("stop by the park", "can't stop thinking", "want the hurt
-// to stop?") are not an instruction, and such a text still needs the hint.
-var stopInstruction = regexp.MustCompile(`\b(?i:reply|text|txt|send)\s+(?:(?i:with)\s+)?["'“‘*]*STOP\b|\bSTOP["'”’*]*\s+(?i:to)\b`)
+// stopInstruction finds a text telling the person how to opt out. It is an
+// instruction when STOP follows reply/text/send, directly or as one of the
+// keywords offered ("Reply STOP", "reply with STOP", "Reply PAUSE or STOP",
+// "text HELP, PAUSE or STOP"), or when STOP comes before "to" ("HELP for
+// help, STOP to stop"). In capitals STOP is the keyword itself; written
+// "stop" or "Stop" after the verb it counts when quoted or followed by how
+// to use it ("reply stop to opt out", "text stop at any time"), since "Don't
+// let one text stop you" uses the same two words. Ordinary words ("stop by
+// the park", "can't stop thinking", "want the hurt to stop?", "a stop on
+// the way") are not an instruction, and such a text still needs the hint:
+// a missed hint matters more than a repeated one.
+var stopInstruction = regexp.MustCompile(
+	// reply/text/send [with] [KEYWORD (, | / | or) ...] STOP
+	stopVerb + stopAlts + stopOpen + `STOP\b` +
+		// the same with "stop" in any case, quoted or followed by how to use it
+		`|` + stopVerb + stopAlts + `["'“‘]` + `(?i:stop)` + `["'”’]` +
+		`|` + stopVerb + stopAlts + stopOpen + `(?i:stop)` + stopClose + `\s+(?i:to\b|at\s+any\s*time\b|any\s*time\b|whenever\b)` +
+		// STOP to ...
+		`|\bSTOP` + stopClose + `\s+(?i:to)\b`)
+
+const (
+	stopVerb  = `\b(?i:reply|text|txt|send)\s+(?:(?i:with)\s+)?`
+	stopOpen  = `["'“‘*]*`
+	stopClose = `["'”’*]*`
+	// Other keywords offered before STOP, in capitals: "HELP or ",
+	// "HELP, PAUSE or ", "PAUSE/".
+	stopAlts = `(?:` + stopOpen + `[A-Z]{2,}` + stopClose + `(?:\s*,\s*(?:(?i:or)\s+)?|\s+(?i:or)\s+|\s*/\s*))*`
+)
 
 func mentionsStop(text string) bool { return stopInstruction.MatchString(text) }

@@ -19,6 +19,11 @@ func TestStopHintOnlyYieldsToARealInstruction(t *testing.T) {
 		"STOP and breathe for a moment before you answer.",
 		"Nothing can stop you from taking one small step today.",
 		"Don't let one text stop you.",
+		"Don't stop now, you're further along than you think.",
+		"Think of today as a stop on the way, not the end of the road.",
+		"Text a friend or stop by somewhere that makes you smile.",
+		"Reply HELP or stop worrying about the perfect answer.",
+		"If their reply stops you in your tracks, take a breath.",
 	} {
 		got := r.DecorateSMS(text, true)
 		if want := "Rekindle: " + text + " " + StopHint; got != want {
@@ -31,6 +36,13 @@ func TestStopHintOnlyYieldsToARealInstruction(t *testing.T) {
 		"Text STOP at any time to opt out.",
 		"You can reply with STOP whenever you like.",
 		"Reply \"STOP\" to opt out.",
+		"Need a break? Reply PAUSE or STOP.",
+		"You can text HELP or STOP at any time.",
+		"Reply HELP, PAUSE or STOP whenever you need to.",
+		"reply stop to opt out.",
+		"Text stop at any time and we'll stop texting you.",
+		"Reply Stop to end these texts.",
+		"Just reply \"stop\" if you've had enough.",
 	} {
 		got := r.DecorateSMS(text, true)
 		if want := "Rekindle: " + text; got != want {
