@@ -88,9 +88,13 @@ func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
 	if question == "" {
 		question = "How are things?"
 	}
+	closed := s.now().After(c.ClosesAt)
 	s.render(w, http.StatusOK, "checkin", map[string]any{
 		"Title": "Your check-in", "Question": question, "Choices": choices(q, sel),
-		"Previous": c.Answer, "Closed": s.now().After(c.ClosesAt) && c.Answer != "",
+		"Previous": c.Answer, "Closed": closed && c.Answer != "",
+		// A first answer after the window is kept but steers nothing: say
+		// so before they choose, not only after.
+		"Late": closed && c.Answer == "",
 	})
 }
 
