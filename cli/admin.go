@@ -272,6 +272,11 @@ func age(n int64, seconds float64) string {
 	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
+// maxPauseDays bounds pause --days as the SMS reply bounds "PAUSE n days"
+// (at most three digits), so the resume time is always a real one: a
+// larger count overflowed the duration into a time in the past.
+const maxPauseDays = 999
+
 // personArgs is a command that names one person by --email or --phone.
 type personArgs struct {
 	cfg          *config.Config
@@ -287,7 +292,7 @@ func parsePerson(env *Env, name string, args []string, withDays bool) (personArg
 	phone := fs.String("phone", "", "the person's phone")
 	var days *int
 	if withDays {
-		days = fs.Int("days", 0, "resume automatically after this many days (0: until resumed)")
+		days = fs.Int("days", 0, fmt.Sprintf("resume automatically after this many days, at most %d (0: until resumed)", maxPauseDays))
 	}
 	if err := parse(fs, args); err != nil {
 		return personArgs{}, err
@@ -300,8 +305,8 @@ func parsePerson(env *Env, name string, args []string, withDays bool) (personArg
 	}
 	var pa personArgs
 	if days != nil {
-		if *days < 0 {
-			return personArgs{}, usagef("--days %d: want 0 (until resumed) or more", *days)
+		if *days < 0 || *days > maxPauseDays {
+			return personArgs{}, usagef("--days %d: want 0 (until resumed) to %d", *days, maxPauseDays)
 		}
 		pa.days = *days
 	}

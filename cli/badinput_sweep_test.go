@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+
+	"github.com/rekindle/rekindle/internal/testdb"
+)
+
+// sweepDB is a migrated database holding one person enrolled by email and
+// phone (ana@example.org, +351912345678), for the bad-input sweep's tests.
+func sweepDB(t *testing.T) (map[string]string, *sqlx.DB) {
+	t.Helper()
+	dsn := testdb.New(t)
+	env := map[string]string{"DATABASE_URL": dsn, "REKINDLE_OUTBOX_DIR": t.TempDir(), "REKINDLE_LOG_LEVEL": "error"}
+	if code, out, errs := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "ana@example.org", "--phone", "+351912345678", "--tz", "Europe/Lisbon", "--name", "Ana"); code != 0 {
+		t.Fatalf("enroll: %d %s %s", code, out, errs)
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return env, db
+}
+
+// dbContents is every row of every table in the public schema, as text, so
+// that a test sees an update as well as an insert or a delete.
+func dbContents(t *testing.T, db *sqlx.DB) map[string]string {
+	t.Helper()
+	var tables []string
+	if err := db.Select(&tables, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, tb := range tables {
+		var s string
+		q := `SELECT coalesce(string_agg(r::text, E'\n' ORDER BY r::text), '') FROM "` + strings.ReplaceAll(tb, `"`, `""`) + `" r`
+		if err := db.Get(&s, q); err != nil {
+			t.Fatal(err)
+		}
+		out[tb] = s
+	}
+	return out
+}
+
+// sameContents fails the test for every table whose rows changed.
+func sameContents(t *testing.T, what string, before, after map[string]string) {
+	t.Helper()
+	for tb, s := range after {
+		if before[tb] != s {
+			t.Errorf("%s: table %s changed:\nbefore:\n%s\nafter:\n%s", what, tb, before[tb], s)
+		}
+	}
+}
+
+// refused runs a command that must be refused with code, naming want on one
+// line of stderr, and leave every row as it was.
+func refused(t *testing.T, env map[string]string, db *sqlx.DB, code int, want string, args ...string) string {
+	t.Helper()
+	before := dbContents(t, db)
+	got, out, errs := run(t, env, args...)
+	if got != code {
+		t.Errorf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, got, code, out, errs)
+	}
+	if !strings.Contains(errs, want) {
+		t.Errorf("%v: stderr does not name %q:\n%s", args, want, errs)
+	}
+	if strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+		t.Errorf("%v: the error takes more than one line:\n%s", args, errs)
+	}
+	sameContents(t, strings.Join(args, " "), before, dbContents(t, db))
+	return errs
+}
+
+// TestPauseDaysBounded: a --days beyond what a duration holds used to wrap
+// round to a resume time in the past (1989); --days is bounded as the SMS
+// "PAUSE n days" reply is (three digits).
+func TestPauseDaysBounded(t *testing.T) {
+	env, db := sweepDB(t)
+	for _, days := range []string{"200000", "1000"} {
+		refused(t, env, db, 2, "--days", "pause", "--email", "ana@example.org", "--days", days)
+	}
+	if code, out, errs := run(t, env, "pause", "--email", "ana@example.org", "--days", "999"); code != 0 {
+		t.Fatalf("pause --days 999: %d %s %s", code, out, errs)
+	}
+	var until time.Time
+	if err := db.Get(&until, `SELECT paused_until FROM enrollments WHERE status = 'paused'`); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Now().Add(999 * 24 * time.Hour); until.Before(want.Add(-time.Hour)) || until.After(want.Add(time.Hour)) {
+		t.Fatalf("pause --days 999: paused until %s, want about %s", until, want)
+	}
+}
