@@ -138,8 +138,9 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 	next := "There's nothing else you need to do. Your next message will arrive as planned."
 	if res.Late {
 		// Kept, but the program has moved on: say so rather than let them
-		// expect the answer to change what comes next.
-		next = "This check-in had already closed, so your answer won't change your program now. Your next message will arrive as planned."
+		// expect the answer to change what comes next. No next message is
+		// promised: the program may have ended.
+		next = "This check-in had already closed, so your answer won't change what we send you. There's nothing else you need to do."
 	}
 	s.message(w, http.StatusOK, "Thank you for checking in", first, next)
 }

@@ -231,7 +231,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "Thanks, we've updated your answer.", "answer updated: " + res.Value, nil
 	}
 	if res.Late {
-		return "Thanks for letting us know. That check-in had already closed, so we've noted your answer and your program carries on as planned.", "late answer: " + res.Value, nil
+		// Kept, and nothing changes; it promises no next message either,
+		// as the check-in may be a completed program's last.
+		return "Thanks for letting us know. That check-in had already closed, so we've kept your answer, but it won't change what we send you.", "late answer: " + res.Value, nil
 	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
 }
