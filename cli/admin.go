@@ -95,7 +95,7 @@ func checkName(name string) error {
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
 	fs, _ := adminFlags(env, "migrate")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := adminConfig(env, fs)
@@ -161,14 +161,11 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	tz := fs.String("tz", "", "IANA time zone, e.g. Europe/Berlin")
 	name := fs.String("name", "", "first name")
 	start := fs.String("start", "", "start day YYYY-MM-DD or an RFC 3339 time (default: today)")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *program == "" || *tz == "" || (*email == "" && *phone == "") {
 		return usagef("--program, --tz and --email or --phone are required")
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
 	}
 	if err := checkName(*name); err != nil {
 		return err
@@ -222,7 +219,7 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	fs, _ := adminFlags(env, "status")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	db, _, err := adminStore(ctx, env, fs)
@@ -294,14 +291,11 @@ func parsePerson(env *Env, name string, args []string, withDays bool) (personArg
 	if withDays {
 		days = fs.Int("days", 0, fmt.Sprintf("resume automatically after this many days, at most %d (0: until resumed)", maxPauseDays))
 	}
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return personArgs{}, err
 	}
 	if (*email == "") == (*phone == "") {
 		return personArgs{}, usagef("give one of --email or --phone")
-	}
-	if fs.NArg() > 0 {
-		return personArgs{}, usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
 	}
 	var pa personArgs
 	if days != nil {
@@ -388,7 +382,7 @@ func runUnenroll(ctx context.Context, env *Env, args []string) error {
 func runConfig(ctx context.Context, env *Env, args []string) error {
 	fs := flagSet(env, "config")
 	config.Flags(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	return config.PrintLookup(env.Stdout, env.Lookup, fs)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,43 @@ func TestPauseDaysBounded(t *testing.T) {
 	}
 	if want := time.Now().Add(999 * 24 * time.Hour); until.Before(want.Add(-time.Hour)) || until.After(want.Add(time.Hour)) {
 		t.Fatalf("pause --days 999: paused until %s, want about %s", until, want)
+	}
+}
+
+// TestStrayArgumentRefused: Go's flag package stops at the first word that
+// is not a flag, so a stray word used to drop every flag after it without a
+// word (serve started on the default tick, config passed a bad host). Every
+// command that takes no positional argument refuses one, naming it.
+func TestStrayArgumentRefused(t *testing.T) {
+	env, db := sweepDB(t)
+	env["REKINDLE_LISTEN"] = "127.0.0.1:0"
+	nowhere := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=2"}
+	for _, args := range [][]string{
+		{"serve", "extra", "--tick", "1s"},
+		{"config", "extra", "--smtp-host", "bad host:25"},
+		{"status", "extra", "--json"},
+		{"migrate", "extra"},
+		{"send-test", "--email", "a@b.org", "extra"},
+		{"enroll", "extra", "--program", "rekindle", "--email", "bo@example.org", "--tz", "UTC"},
+		{"pause", "extra", "--email", "ana@example.org"},
+		{"resume", "extra", "--email", "ana@example.org"},
+		{"unenroll", "extra", "--email", "ana@example.org"},
+		{"unsubscribe", "extra", "--email", "ana@example.org"},
+		{"demo", "extra", "--speed", "0"},
+	} {
+		e := env
+		if args[0] == "demo" {
+			e = nowhere // the demo makes a database of its own: refused before it tries
+		}
+		// serve, were the word let through, would run until the context ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		before := dbContents(t, db)
+		var out, errb bytes.Buffer
+		code := Run(ctx, args, &out, &errb, func(k string) (string, bool) { v, ok := e[k]; return v, ok })
+		cancel()
+		if code != 2 || !strings.Contains(errb.String(), `unexpected argument "extra"`) {
+			t.Errorf("%v: exit %d, want 2 naming \"extra\"\nstdout: %s\nstderr: %s", args, code, out.String(), errb.String())
+		}
+		sameContents(t, strings.Join(args, " "), before, dbContents(t, db))
 	}
 }

@@ -110,6 +110,19 @@ func flagSet(env *Env, name string) *flag.FlagSet {
 	return fs
 }
 
+// parseNoArgs is parse for a command that takes no positional argument.
+// Go's flag package stops at the first word that is not a flag, so a stray
+// word would otherwise drop every flag after it without a word.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q: every value goes with its flag", fs.Arg(0))
+	}
+	return nil
+}
+
 // parse parses flags, turning flag errors into usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {

@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	outbox := fs.String("outbox", "", "file channel folder (default REKINDLE_OUTBOX_DIR or ./outbox)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
 	programsDir := programsDirFlags(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *speed <= 0 {

@@ -14,7 +14,7 @@ func runSendTest(ctx context.Context, env *Env, args []string) error {
 	config.Flags(fs)
 	email := fs.String("email", "", "send a test email to this address")
 	phone := fs.String("phone", "", "send a test SMS to this number")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if (*email == "") == (*phone == "") {

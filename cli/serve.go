@@ -24,7 +24,7 @@ import (
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := flagSet(env, "serve")
 	config.Flags(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(env, fs)
