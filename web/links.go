@@ -223,7 +223,7 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	paras := []string{"We won't send you any more " + channelName(ch) + "."}
-	if scheduler.HasOtherChannel(sub, ch) {
+	if stillGets(sub, ch) {
 		// The other channel goes on, and each is left its own way.
 		if ch == "sms" {
 			paras = append(paras, "This doesn't change your emails. To stop those too, use the unsubscribe link at the bottom of any email from us.")

@@ -73,3 +73,15 @@ func (s *server) confirmChannel(ctx context.Context, subscriberID int64, channel
 		return s.Engine.Store.RecordConsent(ctx, tx, now, sub.ID, store.Consent{Channel: channel, Action: "confirmed", Text: text, Source: source, IP: ip, UserAgent: ua})
 	})
 }
+
+// stillGets reports whether the person still gets messages on a channel
+// other than the one they are leaving, so the reply may say that one goes
+// on: only a confirmed address counts. A pending one (never confirmed) gets
+// nothing yet, and "This doesn't change your texts" would promise texts
+// they never agreed to.
+func stillGets(sub store.Subscriber, leaving string) bool {
+	if leaving == "sms" {
+		return sub.Email != "" && sub.EmailStatus == "confirmed"
+	}
+	return sub.Phone != "" && sub.SMSStatus == "confirmed"
+}

@@ -132,7 +132,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "", "", err
 		}
 		msg := "You're unsubscribed from " + s.brand(ctx, sub.ID) + " texts and won't get any more. Reply START to resubscribe."
-		if scheduler.HasOtherChannel(sub, "sms") {
+		if stillGets(sub, "sms") {
 			msg += " Your email lessons continue; every email has an unsubscribe link."
 		}
 		return quiet(msg), "stop", nil
