@@ -40,6 +40,10 @@ type AnswerResult struct {
 	Updated   bool     // a second answer within the window replaced the first
 	Late      bool     // a first answer after the window: kept, but it changed nothing
 	Actions   []string // branch actions applied, e.g. "send support", "switch moving-on"
+	// Enrollment is the program's status when the answer came: a paused or
+	// left program records the answer without steering, and the reply
+	// must not promise a next message it will not send.
+	Enrollment string
 }
 
 // NormalizeReply is how a whole-message reply is compared with the words
@@ -111,7 +115,7 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 		} else if value = MatchAnswer(step.Checkin, in.Text); value == "" {
 			return ErrUnrecognized
 		}
-		res = AnswerResult{CheckinID: c.ID, Prompt: c.Prompt, Value: value}
+		res = AnswerResult{CheckinID: c.ID, Prompt: c.Prompt, Value: value, Enrollment: row.Status}
 		if c.Answer != "" {
 			if now.After(c.ClosesAt) {
 				return ErrAnswerWindowEnd

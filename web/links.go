@@ -136,6 +136,14 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 		first = "We've updated your answer to: " + label + "."
 	}
 	next := "There's nothing else you need to do. Your next message will arrive as planned."
+	switch res.Enrollment {
+	case "paused":
+		next = "There's nothing else you need to do. Your program is paused, so nothing is sent for now; it picks up from where you left off when you resume."
+	case "completed":
+		next = "There's nothing else you need to do."
+	case "unenrolled":
+		next = "You've left this program, so we won't send you anything more from it. There's nothing else you need to do."
+	}
 	if res.Late {
 		// Kept, but the program has moved on: say so rather than let them
 		// expect the answer to change what comes next. No next message is
