@@ -42,18 +42,31 @@ func programsDirFlags(fs *flag.FlagSet) func() string {
 	}
 }
 
+// adminConfig is the configuration of a database command. Its
+// --database-url and --programs-dir (or --programs) stand in for
+// DATABASE_URL and REKINDLE_PROGRAMS_DIR before the environment is checked,
+// so a flag overrides a bad value in the environment as well as a good one.
 func adminConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
-	cfg, err := loadConfig(env, nil)
-	if err != nil {
-		return nil, err
-	}
+	over := map[string]string{}
 	if f := fs.Lookup("database-url"); f != nil && f.Value.String() != "" {
-		cfg.DatabaseURL = f.Value.String()
+		if err := checkDatabaseURL(f.Value.String()); err != nil {
+			return nil, err
+		}
+		over["DATABASE_URL"] = f.Value.String()
 	}
 	for _, name := range []string{"programs", "programs-dir"} { // --programs-dir wins
 		if f := fs.Lookup(name); f != nil && f.Value.String() != "" {
-			cfg.ProgramsDir = f.Value.String()
+			over["REKINDLE_PROGRAMS_DIR"] = f.Value.String()
 		}
+	}
+	cfg, err := loadConfig(&Env{Lookup: func(name string) (string, bool) {
+		if v, ok := over[name]; ok {
+			return v, true
+		}
+		return env.Lookup(name)
+	}}, nil)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
 		return nil, err

@@ -140,3 +140,26 @@ func TestStrayArgumentRefused(t *testing.T) {
 		sameContents(t, strings.Join(args, " "), before, dbContents(t, db))
 	}
 }
+
+// TestDatabaseURLFlagOverridesBadEnv: flags override the environment, a bad
+// DATABASE_URL included; it used to be refused before --database-url was
+// read. Without the flag the bad value is still refused, naming it.
+func TestDatabaseURLFlagOverridesBadEnv(t *testing.T) {
+	env, db := sweepDB(t)
+	dsn := env["DATABASE_URL"]
+	env["DATABASE_URL"] = "garbage"
+	before := dbContents(t, db)
+	for _, args := range [][]string{
+		{"status", "--database-url", dsn},
+		{"subscribers", "show", "--email", "ana@example.org", "--database-url", dsn},
+	} {
+		code, out, errs := run(t, env, args...)
+		if code != 0 || errs != "" || !strings.Contains(out, "ana@example.org") && !strings.Contains(out, "ENROLLMENTS") {
+			t.Errorf("%v with DATABASE_URL=garbage: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+		}
+	}
+	sameContents(t, "status and show", before, dbContents(t, db))
+	refused(t, env, db, 1, "DATABASE_URL", "status")
+	env["DATABASE_URL"] = dsn
+	refused(t, env, db, 1, "--database-url", "status", "--database-url", "garbage")
+}
