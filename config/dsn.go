@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -11,24 +12,21 @@ import (
 // A PostgreSQL connection string (DATABASE_URL) is a secret only for its
 // password: the host, port, user and database name are what an operator
 // needs to see to know where rekindle connects. The helpers here find the
-// password in either form lib/pq takes, a postgres:// URL or key=value
-// settings, also in a URL that does not parse (an error message quotes
-// those whole).
+// password in either form lib/pq takes, a postgres:// URL (in its user
+// information or as a password query parameter) or key=value settings, also
+// in a URL that does not parse (an error message quotes those whole).
 
 // CheckDatabaseURL fails unless dsn can be what lib/pq takes: a postgres://
-// or postgresql:// URL, or key=value settings. The error does not repeat
-// the value, which may hold a password.
+// or postgresql:// URL, or key=value settings. The error quotes neither the
+// value nor the URL parser's message: either may hold the password (a
+// password with a / makes the rest of it read as the port).
 func CheckDatabaseURL(dsn string) error {
-	const want = "want a postgres://user@host/dbname URL or key=value settings"
+	const want = "want a postgres://user:password@host:port/dbname URL or key=value settings"
 	if strings.Contains(dsn, "://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) && !strings.Contains(ue.Err.Error(), "escape") {
-				// Without the URL; an escape error would quote part of it.
-				return errors.New(want + " (" + ue.Err.Error() + ")")
-			}
-			return errors.New(want)
+			return errors.New("the URL does not parse (" + parseProblem(err) + "): want postgres://user:password@host:port/dbname, " +
+				"with / @ : ? # or % in the password percent-encoded (%2F %40 %3A %3F %23 %25)")
 		}
 		if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 			return errors.New(want)
@@ -41,76 +39,130 @@ func CheckDatabaseURL(dsn string) error {
 	return nil
 }
 
+// parseProblem says in fixed words what url.Parse found wrong: its own
+// message quotes part of the URL, which may be part of the password.
+func parseProblem(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "invalid port"):
+		return "invalid port: what follows the colon after the host is not a port number, as when a password holds a / or a ?"
+	case strings.Contains(msg, "escape"):
+		return "a % is not followed by two hexadecimal digits"
+	case strings.Contains(msg, "userinfo"):
+		return "the user or password holds a character that must be percent-encoded"
+	case strings.Contains(msg, "host"):
+		return "the host is not a host name or address"
+	}
+	return "it is not a URL"
+}
+
 // keywordPassword finds password=... in key=value settings, quoted or not.
 var keywordPassword = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
-// DatabasePassword returns the password dsn holds, as written in it ("" for
-// none).
-func DatabasePassword(dsn string) string {
+// queryPassword finds a password query parameter in a URL: lib/pq takes
+// postgres://host/db?password=... as well as the user information.
+var queryPassword = regexp.MustCompile(`[?&]([^=&?#]*)=([^&]*)`)
+
+// passwordSpans are the byte ranges of dsn that hold a password, in order
+// and not overlapping: in a URL, the user information's and every password
+// query parameter's; in key=value settings, every password setting's.
+func passwordSpans(dsn string) [][2]int {
+	var spans [][2]int
 	if i := strings.Index(dsn, "://"); i >= 0 {
-		rest := dsn[i+3:]
+		start := i + 3
+		rest := dsn[start:]
 		// The user information ends at the last @ before the query: a
 		// password may hold a / or an @ its writer did not escape.
 		if q := strings.IndexByte(rest, '?'); q >= 0 && strings.LastIndexByte(rest[:q], '@') >= 0 {
 			rest = rest[:q]
 		}
-		at := strings.LastIndexByte(rest, '@')
-		if at < 0 {
-			return ""
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if c := strings.IndexByte(rest[:at], ':'); c >= 0 {
+				spans = append(spans, [2]int{start + c + 1, start + at})
+			}
 		}
-		_, pw, ok := strings.Cut(rest[:at], ":")
-		if !ok {
-			return ""
+		for _, m := range queryPassword.FindAllStringSubmatchIndex(dsn[start:], -1) {
+			key := dsn[start+m[2] : start+m[3]]
+			if k, err := url.QueryUnescape(key); err == nil {
+				key = k
+			}
+			if strings.EqualFold(key, "password") {
+				spans = append(spans, [2]int{start + m[4], start + m[5]})
+			}
 		}
-		return pw
+	} else {
+		for _, m := range keywordPassword.FindAllStringSubmatchIndex(dsn, -1) {
+			spans = append(spans, [2]int{m[2], m[3]})
+		}
 	}
-	m := keywordPassword.FindStringSubmatch(dsn)
-	if m == nil {
-		return ""
+	sort.Slice(spans, func(a, b int) bool { return spans[a][0] < spans[b][0] })
+	var out [][2]int
+	for _, s := range spans {
+		if s[0] == s[1] {
+			continue // an empty password: nothing to hide
+		}
+		if n := len(out); n > 0 && s[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], s[1])
+			continue
+		}
+		out = append(out, s)
 	}
-	return m[1]
+	return out
 }
 
-// RedactDatabaseURL is dsn with its password replaced by mask.
+// DatabasePassword returns the password dsn holds, as written in it ("" for
+// none): the first one, where a URL holds one in its user information and
+// another as a query parameter.
+func DatabasePassword(dsn string) string {
+	if s := passwordSpans(dsn); len(s) > 0 {
+		return dsn[s[0][0]:s[0][1]]
+	}
+	return ""
+}
+
+// databasePasswords returns every password dsn holds, as written in it.
+func databasePasswords(dsn string) []string {
+	var out []string
+	for _, s := range passwordSpans(dsn) {
+		out = append(out, dsn[s[0]:s[1]])
+	}
+	return out
+}
+
+// RedactDatabaseURL is dsn with each password replaced by mask.
 func RedactDatabaseURL(dsn, mask string) string {
-	pw := DatabasePassword(dsn)
-	if pw == "" {
-		return dsn
+	spans := passwordSpans(dsn)
+	for i := len(spans) - 1; i >= 0; i-- {
+		dsn = dsn[:spans[i][0]] + mask + dsn[spans[i][1]:]
 	}
-	if strings.Contains(dsn, "://") {
-		// Only the password's own place: the same text may be the user or
-		// the database name too.
-		i := strings.Index(dsn, "://") + 3
-		j := i + strings.Index(dsn[i:], ":"+pw+"@")
-		if j >= i {
-			return dsn[:j+1] + mask + dsn[j+1+len(pw):]
-		}
-		return strings.ReplaceAll(dsn, pw, mask)
-	}
-	m := keywordPassword.FindStringSubmatchIndex(dsn)
-	return dsn[:m[2]] + mask + dsn[m[3]:]
+	return dsn
 }
 
-// RedactPassword removes dsn's password from text (an error message that
-// may quote dsn): each form it may be written in (as in dsn, unescaped,
+// RedactPassword removes dsn's passwords from text (an error message that
+// may quote dsn): each form one may be written in (as in dsn, unescaped,
 // quoted) becomes "xxxxx".
 func RedactPassword(text, dsn string) string {
-	pw := DatabasePassword(dsn)
-	if pw == "" {
-		return text
-	}
-	forms := []string{pw}
-	if u, err := url.PathUnescape(pw); err == nil {
-		forms = append(forms, u)
-	}
-	if len(pw) > 1 && pw[0] == '\'' && pw[len(pw)-1] == '\'' {
-		forms = append(forms, strings.ReplaceAll(strings.ReplaceAll(pw[1:len(pw)-1], `\'`, `'`), `\\`, `\`))
+	var forms []string
+	for _, pw := range databasePasswords(dsn) {
+		forms = append(forms, pw)
+		if u, err := url.PathUnescape(pw); err == nil {
+			forms = append(forms, u)
+		}
+		if u, err := url.QueryUnescape(pw); err == nil {
+			forms = append(forms, u)
+		}
+		if len(pw) > 1 && pw[0] == '\'' && pw[len(pw)-1] == '\'' {
+			forms = append(forms, strings.ReplaceAll(strings.ReplaceAll(pw[1:len(pw)-1], `\'`, `'`), `\\`, `\`))
+		}
 	}
 	for _, f := range forms {
 		if q := strconv.Quote(f); len(q) > 2 {
 			forms = append(forms, q[1:len(q)-1]) // as %q writes it
 		}
 	}
+	// Longest first, so that a form is not left half replaced by a shorter
+	// one it contains.
+	sort.SliceStable(forms, func(a, b int) bool { return len(forms[a]) > len(forms[b]) })
 	for _, f := range forms {
 		if f != "" {
 			text = strings.ReplaceAll(text, f, "xxxxx")

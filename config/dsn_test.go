@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -55,4 +56,74 @@ func TestCheckDatabaseURLDoesNotEchoIt(t *testing.T) {
 			t.Errorf("%q: %v", dsn, err)
 		}
 	}
+}
+
+// A DATABASE_URL that does not parse is refused naming it, and the error
+// holds no part of the password, whatever made the URL unreadable (a / ? or
+// # in the password makes the rest of it read as the port, and url.Parse
+// quotes the port).
+func TestDatabaseURLErrorHoldsNoPartOfThePassword(t *testing.T) {
+	for _, c := range []struct{ dsn, pw string }{
+		{"postgres://app:Sup3rS3cret/x@db/rekindle", "Sup3rS3cret/x"},
+		{"postgres://app:Qz7v?Kw9m@db/rekindle", "Qz7v?Kw9m"},
+		{"postgres://app:Zq9#Xv7k@db:5432/rekindle", "Zq9#Xv7k"},
+		{"postgres://app:Jh8w%zzTq4@db/rekindle", "Jh8w%zzTq4"},
+		{"postgres://a pp:Vb6nMx3q@db/rekindle", "Vb6nMx3q"},
+		{"postgres://app:Rt5y/Uk2p@[::1/rekindle", "Rt5y/Uk2p"},
+	} {
+		_, _, err := Load(env(map[string]string{"DATABASE_URL": c.dsn}), nil)
+		if err == nil {
+			t.Errorf("%q: accepted", c.dsn)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "DATABASE_URL") || !strings.Contains(msg, "percent-encoded") {
+			t.Errorf("%q: %q should name DATABASE_URL and say a password must be percent-encoded", c.dsn, msg)
+		}
+		for i := 0; i+4 <= len(c.pw); i++ {
+			if part := c.pw[i : i+4]; strings.Contains(msg, part) {
+				t.Errorf("%q: the error holds %q of the password: %s", c.dsn, part, msg)
+				break
+			}
+		}
+	}
+}
+
+// lib/pq takes a password as a query parameter of the URL too; `rekindle
+// config` masks it there, and error messages lose it, in every shape.
+func TestDatabasePasswordQueryParameterIsMasked(t *testing.T) {
+	for _, c := range []struct{ dsn, shown string }{
+		{"postgres://app:pw@db/rekindle?password=Sup3rS3cret", "postgres://app:********@db/rekindle?password=********"},
+		{"postgres://db/rekindle?sslmode=disable&password=Sup3rS3cret", "postgres://db/rekindle?sslmode=disable&password=********"},
+		{"postgres://app@db/rekindle?Password=Sup3rS3cret&sslmode=require", "postgres://app@db/rekindle?Password=********&sslmode=require"},
+		{"postgres://db/rekindle?pass%77ord=Sup3rS3cret", "postgres://db/rekindle?pass%77ord=********"},
+		{"postgresql://db/rekindle?password=x&password=Sup3rS3cret", "postgresql://db/rekindle?password=********&password=********"},
+		{"postgres://db/rekindle?password=Sup3r%2FS3cret#frag", "postgres://db/rekindle?password=********"},
+		{"host=db password=Sup3rS3cret dbname=x password='Sup3rS3cret too'", "host=db password=******** dbname=x password=********"},
+	} {
+		if got := RedactDatabaseURL(c.dsn, "********"); got != c.shown {
+			t.Errorf("RedactDatabaseURL(%q) = %q, want %q", c.dsn, got, c.shown)
+		}
+		var out bytes.Buffer
+		if err := Print(&out, env(map[string]string{"DATABASE_URL": c.dsn}), nil); err != nil {
+			t.Errorf("%q: %v", c.dsn, err)
+			continue
+		}
+		if strings.Contains(out.String(), "S3cret") || !strings.Contains(out.String(), "DATABASE_URL="+c.shown+"\t") {
+			t.Errorf("config with %q printed:\n%s", c.dsn, firstLine(out.String()))
+		}
+	}
+	for _, c := range []struct{ msg, dsn string }{
+		{`pq: password authentication failed (password "Sup3r S3cret")`, "postgres://db/x?password=Sup3r+S3cret"},
+		{`pq: password authentication failed (password "Sup3r/S3cret")`, "postgres://app:pw@db/x?password=Sup3r%2FS3cret"},
+	} {
+		if got := RedactPassword(c.msg, c.dsn); strings.Contains(got, "S3cret") {
+			t.Errorf("RedactPassword(%q, %q) = %q", c.msg, c.dsn, got)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
