@@ -7,6 +7,7 @@
 // default applies), except for the rows marked EmptyOK, where empty is a
 // documented value meaning "none": REKINDLE_QUIET_HOURS= disables SMS quiet
 // hours. Telling the two apart needs os.LookupEnv semantics (LoadLookup).
+// A flag given as "" (--listen=) is read as the empty variable would be.
 package config
 
 import (
@@ -14,8 +15,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -92,7 +96,10 @@ type Var struct {
 	// EmptyOK: the variable set to the empty string means "none" (the value
 	// is empty) instead of "use the default". See the comment on Table.
 	EmptyOK bool
-	set     func(c *Config, v string) error
+	// Trim: leading and trailing spaces are dropped before the value is
+	// checked, used and printed (" smtp.example.org" is smtp.example.org).
+	Trim bool
+	set  func(c *Config, v string) error
 }
 
 func str(f func(*Config) *string, check ...func(string) error) func(*Config, string) error {
@@ -149,11 +156,24 @@ func fmtDur(d time.Duration) string {
 	return d.String()
 }
 
-func num(f func(*Config) *float64) func(*Config, string) error {
+// Messages per second: REKINDLE_EMAIL_RATE and REKINDLE_SMS_RATE. The
+// least is one message every 100 seconds: a claimed message waits up to
+// 1/rate for its turn, and a wait much longer would outlast the lease (2m by
+// default), so that another instance sends it too. The most is far beyond
+// any provider's limit, and keeps the limiter's burst a whole number.
+const (
+	minRate = 0.01
+	maxRate = 1e6
+)
+
+// rate reads a number of messages per second: finite (not NaN or Inf), from
+// minRate to maxRate.
+func rate(f func(*Config) *float64) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x <= 0 {
-			return fmt.Errorf("%q is not a positive number", v)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < minRate || x > maxRate {
+			return fmt.Errorf("%q: want messages per second, a number from %s (one every 100 seconds) to %s", v,
+				strconv.FormatFloat(minRate, 'f', -1, 64), strconv.FormatFloat(maxRate, 'f', -1, 64))
 		}
 		*f(c) = x
 		return nil
@@ -199,6 +219,60 @@ func httpURL(v string) error {
 	return nil
 }
 
+// baseURL is an http(s) URL that paths are appended to (BASE + "/subscribe/x"),
+// so it may not carry a query or a fragment: the path would land inside it.
+func baseURL(v string) error {
+	if err := httpURL(v); err != nil {
+		return err
+	}
+	if strings.ContainsAny(v, "?#") {
+		return fmt.Errorf("%q: want the public URL without a query (?...) or fragment (#...), e.g. https://example.org or https://example.org/path: links are made by adding paths to it", v)
+	}
+	return nil
+}
+
+// listenAddr is host:port as net.Listen takes it: a port from 0 (any free
+// one) to 65535, and a host that is empty (every interface), an IP address
+// or a host name.
+func listenAddr(v string) error {
+	bad := fmt.Errorf("%q: want host:port with a port from 0 to 65535, e.g. 127.0.0.1:8080 (or :8080 for every interface)", v)
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		return bad
+	}
+	if n, _ := strconv.Atoi(port); n > 65535 {
+		return bad
+	}
+	if _, err := netip.ParseAddr(host); err != nil && host != "" && !hostName(host) {
+		return bad
+	}
+	return nil
+}
+
+// hostName is letters, digits, hyphens and dots.
+func hostName(h string) bool {
+	return h != "" && strings.Trim(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == ""
+}
+
+// folder is a directory that exists; the error names the folder, not the
+// path twice as os.Stat's does.
+func folder(v string) error {
+	st, err := os.Stat(v)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%q: no such folder (want an existing folder, or leave it empty for the embedded ones)", v)
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%q: cannot read the folder: %v", v, err)
+	case !st.IsDir():
+		return fmt.Errorf("%q is a file, not a folder", v)
+	}
+	return nil
+}
+
 func address(v string) error {
 	if _, err := mail.ParseAddress(v); err != nil {
 		return fmt.Errorf("%q is not an email address", v)
@@ -214,19 +288,28 @@ func bareAddress(v string) error {
 	return nil
 }
 
-func quiet(v string) error {
-	a, b, ok := strings.Cut(v, "-")
-	if !ok || len(a) != 5 || len(b) != 5 || a[2] != ':' || b[2] != ':' {
-		return fmt.Errorf("%q: want HH:MM-HH:MM", v)
-	}
-	for _, x := range []string{a, b} {
-		h, e1 := strconv.Atoi(x[:2])
-		m, e2 := strconv.Atoi(x[3:])
-		if e1 != nil || e2 != nil || h > 23 || m > 59 {
+// quiet checks the quiet hours of the setting name: HH:MM-HH:MM, two
+// different times (the same start and end could mean no quiet hours or all
+// day; the scheduler would read none).
+func quiet(name string) func(string) error {
+	return func(v string) error {
+		a, b, ok := strings.Cut(v, "-")
+		if !ok || len(a) != 5 || len(b) != 5 || a[2] != ':' || b[2] != ':' {
 			return fmt.Errorf("%q: want HH:MM-HH:MM", v)
 		}
+		for _, x := range []string{a, b} {
+			h, e1 := strconv.Atoi(x[:2])
+			m, e2 := strconv.Atoi(x[3:])
+			if e1 != nil || e2 != nil || h > 23 || m > 59 {
+				return fmt.Errorf("%q: want HH:MM-HH:MM", v)
+			}
+		}
+		if a == b {
+			return fmt.Errorf("%q starts and ends at the same time: want two different times (HH:MM-HH:MM); "+
+				"for no quiet hours set it to nothing (%s= or --%s=)", v, name, FlagName(name))
+		}
+		return nil
 	}
-	return nil
 }
 
 func minLen(n int) func(string) error {
@@ -245,7 +328,8 @@ func minLen(n int) func(string) error {
 // provider, the file channel) and REKINDLE_UNSUBSCRIBE_MAILTO. Of these only
 // REKINDLE_QUIET_HOURS has a non-empty default, so it is the one whose value
 // changes; for the others it only makes Source say "env". Everywhere else an
-// empty variable still means the default, on purpose:
+// empty variable still means the default, on purpose (and so does an empty
+// flag, --listen=, which load treats as not given):
 //   - durations, numbers, REKINDLE_SMTP_PORT, REKINDLE_AUTO_MIGRATE, the
 //     one-of settings (log format and level, SMTP TLS), URLs,
 //     REKINDLE_EMAIL_FROM and REKINDLE_DEFAULT_REGION: empty is not a valid
@@ -264,10 +348,10 @@ var Table = []Var{
 	{Name: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/rekindle?sslmode=disable", Secret: true, Credential: "database-url",
 		Show: func(v string) string { return RedactDatabaseURL(v, "********") }, Help: "PostgreSQL connection URL",
 		set: str(func(c *Config) *string { return &c.DatabaseURL }, CheckDatabaseURL)},
-	{Name: "REKINDLE_LISTEN", Default: "127.0.0.1:8080", Help: "HTTP listen address",
-		set: str(func(c *Config) *string { return &c.Listen })},
-	{Name: "REKINDLE_BASE_URL", Default: "http://127.0.0.1:8080", Help: "public URL for links and webhook signatures",
-		set: str(func(c *Config) *string { return &c.BaseURL }, httpURL)},
+	{Name: "REKINDLE_LISTEN", Default: "127.0.0.1:8080", Help: "HTTP listen address, host:port",
+		set: str(func(c *Config) *string { return &c.Listen }, listenAddr)},
+	{Name: "REKINDLE_BASE_URL", Default: "http://127.0.0.1:8080", Help: "public URL for links and webhook signatures (no query or fragment)",
+		set: str(func(c *Config) *string { return &c.BaseURL }, baseURL)},
 	{Name: "REKINDLE_LOG_FORMAT", Default: "text", Help: "text or json",
 		set: str(func(c *Config) *string { return &c.LogFormat }, oneOf("text", "json"))},
 	{Name: "REKINDLE_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error",
@@ -279,11 +363,11 @@ var Table = []Var{
 	{Name: "REKINDLE_PROGRAMS_DIR", Default: "", Alias: "programs", Help: "load programs from this folder instead of the embedded ones",
 		set: str(func(c *Config) *string { return &c.ProgramsDir })},
 	{Name: "REKINDLE_TEMPLATES_DIR", Default: "", Help: "load templates from this folder instead of the embedded ones",
-		set: str(func(c *Config) *string { return &c.TemplatesDir })},
+		set: str(func(c *Config) *string { return &c.TemplatesDir }, optional(folder))},
 	{Name: "REKINDLE_QUIET_HOURS", Default: "21:00-08:00", EmptyOK: true, Help: "SMS quiet hours, recipient-local; empty for none",
-		set: str(func(c *Config) *string { return &c.QuietHours }, optional(quiet))},
+		set: str(func(c *Config) *string { return &c.QuietHours }, optional(quiet("REKINDLE_QUIET_HOURS")))},
 	{Name: "REKINDLE_EMAIL_QUIET_HOURS", Default: "", EmptyOK: true, Help: "email quiet hours; empty for none",
-		set: str(func(c *Config) *string { return &c.EmailQuietHours }, optional(quiet))},
+		set: str(func(c *Config) *string { return &c.EmailQuietHours }, optional(quiet("REKINDLE_EMAIL_QUIET_HOURS")))},
 	{Name: "REKINDLE_CATCHUP_GRACE", Default: "6h", Help: "a step later than this is stale: the calendar shifts",
 		set: dur(func(c *Config) *time.Duration { return &c.CatchupGrace }, time.Minute)},
 	{Name: "REKINDLE_PACING", Default: "20h", Help: "at most one lesson per channel per interval",
@@ -298,7 +382,7 @@ var Table = []Var{
 		set: dur(func(c *Config) *time.Duration { return &c.RetryBase }, 100*time.Millisecond)},
 	{Name: "REKINDLE_RETRY_FOR", Default: "24h", Help: "how long a message is retried through temporary provider errors (an SMTP or Twilio outage) before it is marked failed; 1m to 168h (7 days)",
 		set: durBetween(func(c *Config) *time.Duration { return &c.RetryFor }, time.Minute, 7*24*time.Hour, "7 days")},
-	{Name: "REKINDLE_SMTP_HOST", Default: "", EmptyOK: true, Help: "SMTP server; empty uses the file channel for email",
+	{Name: "REKINDLE_SMTP_HOST", Default: "", EmptyOK: true, Trim: true, Help: "SMTP server; empty uses the file channel for email",
 		set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Name: "REKINDLE_SMTP_PORT", Default: "587", Help: "SMTP port",
 		set: integer(func(c *Config) *int { return &c.SMTPPort }, 1, 65535)},
@@ -315,7 +399,7 @@ var Table = []Var{
 	{Name: "REKINDLE_UNSUBSCRIBE_MAILTO", Default: "", EmptyOK: true, Help: "mailbox for mailto: unsubscribe requests in List-Unsubscribe (you process it; rekindle reads no mail); empty for none",
 		set: str(func(c *Config) *string { return &c.UnsubMailto }, optional(bareAddress))},
 	{Name: "REKINDLE_EMAIL_RATE", Default: "10", Help: "emails per second, per instance",
-		set: num(func(c *Config) *float64 { return &c.EmailRate })},
+		set: rate(func(c *Config) *float64 { return &c.EmailRate })},
 	{Name: "REKINDLE_EMAIL_WORKERS", Default: "4", Help: "SMTP connections per instance",
 		set: integer(func(c *Config) *int { return &c.EmailWorkers }, 1, 64)},
 	{Name: "REKINDLE_SMTP_TIMEOUT", Default: "30s", Help: "SMTP connect and per-message timeout",
@@ -328,14 +412,14 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.TwilioAPIKey })},
 	{Name: "TWILIO_API_SECRET", Default: "", Secret: true, Credential: "twilio-api-secret", Help: "Twilio API key secret",
 		set: str(func(c *Config) *string { return &c.TwilioAPISecret })},
-	{Name: "REKINDLE_TWILIO_FROM", Default: "", Help: "sending number (E.164)",
+	{Name: "REKINDLE_TWILIO_FROM", Default: "", Help: "sending number (E.164, e.g. +12025550100), or a short code, alphanumeric sender ID or messaging service SID",
 		set: str(func(c *Config) *string { return &c.TwilioFrom })},
 	{Name: "REKINDLE_TWILIO_MESSAGING_SERVICE_SID", Default: "", Help: "messaging service (instead of a From number)",
 		set: str(func(c *Config) *string { return &c.TwilioMsgService })},
 	{Name: "REKINDLE_TWILIO_API_URL", Default: "https://api.twilio.com", Help: "Twilio API base URL (tests, proxies)",
 		set: str(func(c *Config) *string { return &c.TwilioAPIURL }, httpURL)},
 	{Name: "REKINDLE_SMS_RATE", Default: "1", Help: "SMS per second, per instance",
-		set: num(func(c *Config) *float64 { return &c.SMSRate })},
+		set: rate(func(c *Config) *float64 { return &c.SMSRate })},
 	{Name: "REKINDLE_TWILIO_TIMEOUT", Default: "10s", Help: "Twilio per-request timeout",
 		set: dur(func(c *Config) *time.Duration { return &c.TwilioTimeout }, 100*time.Millisecond)},
 	{Name: "REKINDLE_SECRET_KEY", Default: "", Secret: true, Credential: "secret-key", Help: "signs link tokens (32+ random characters, the same on every instance)",
@@ -405,7 +489,7 @@ var Rules = []struct {
 		switch {
 		case c.TwilioAccountSID != "" && c.TwilioAPISecret != "" && c.TwilioAPIKey == "":
 			return errors.New("required with TWILIO_API_SECRET")
-		case c.TwilioAccountSID != "" && c.TwilioAPIKey != "" && !alnum(c.TwilioAPIKey):
+		case c.TwilioAccountSID != "" && c.TwilioAPIKey != "" && (!strings.HasPrefix(c.TwilioAPIKey, "SK") || !alnum(c.TwilioAPIKey)):
 			return fmt.Errorf("%q: want the API key SID (SK followed by letters and digits)", c.TwilioAPIKey)
 		}
 		return nil
@@ -416,6 +500,10 @@ var Rules = []struct {
 			return errors.New("required with TWILIO_ACCOUNT_SID: the number texts come from (+15555550100), or set REKINDLE_TWILIO_MESSAGING_SERVICE_SID instead")
 		case strings.ContainsAny(c.TwilioFrom, "\r\n"):
 			return errors.New("must be one line")
+		case c.TwilioAccountSID != "" && c.TwilioFrom != "" && !twilioSender(c.TwilioFrom):
+			return fmt.Errorf("%q: want the number texts come from in E.164, + and 8 to 15 digits without spaces (+12025550100); "+
+				"or a short code (5 or 6 digits), an alphanumeric sender ID (up to 11 letters, digits and spaces, with a letter) "+
+				"or a messaging service SID (MG followed by letters and digits)", c.TwilioFrom)
 		}
 		return nil
 	}},
@@ -453,6 +541,25 @@ var Rules = []struct {
 	}},
 }
 
+// twilioSender is what Twilio takes as From: a number in E.164, a short
+// code, an alphanumeric sender ID or a messaging service SID.
+func twilioSender(s string) bool {
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	switch {
+	case strings.HasPrefix(s, "+"):
+		n := s[1:]
+		return digits(n) && n[0] != '0' && len(n) >= 8 && len(n) <= 15
+	case digits(s):
+		return len(s) == 5 || len(s) == 6
+	case strings.HasPrefix(s, "MG") && alnum(s) && len(s) > 11:
+		return true
+	}
+	// An alphanumeric sender ID: letters, digits, spaces and - _ & +, with
+	// a letter, at most 11 characters.
+	return len(s) <= 11 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_&+") == "" &&
+		strings.ContainsAny(strings.ToLower(s), "abcdefghijklmnopqrstuvwxyz") && strings.TrimSpace(s) == s
+}
+
 func alnum(s string) bool {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
@@ -472,13 +579,20 @@ func FlagName(env string) string {
 // Source says where each effective value came from.
 type Source map[string]string
 
-// Error names the variable whose value is bad.
+// Error names the variable whose value is bad, and the flag when the value
+// came from one.
 type Error struct {
 	Name string
+	Flag string // "--listen" when the value was given as that flag, else ""
 	Err  error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("config: %s: %v", e.Name, e.Err) }
+func (e *Error) Error() string {
+	if e.Flag != "" {
+		return fmt.Sprintf("config: %s (%s): %v", e.Name, e.Flag, e.Err)
+	}
+	return fmt.Sprintf("config: %s: %v", e.Name, e.Err)
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 // Lookup reads one environment variable with os.LookupEnv's semantics: ok is
@@ -502,7 +616,10 @@ func Load(getenv func(string) string, fs *flag.FlagSet) (*Config, Source, error)
 }
 
 // LoadLookup builds the configuration from defaults, the environment (and
-// secret files), then the flags set on fs (registered with Flags). Every bad
+// secret files), then the flags set on fs (registered with Flags). A flag
+// given as "" is treated as an empty variable: where empty means the default
+// (every row but the EmptyOK ones), it is as if the flag were not given, so
+// --listen= does not listen on a random port of every interface. Every bad
 // value is reported, the first one in the error.
 func LoadLookup(lookup Lookup, fs *flag.FlagSet) (*Config, Source, error) {
 	c, src, _, err := load(lookup, fs)
@@ -518,6 +635,7 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 	if fs != nil {
 		fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = f.Value.String() })
 	}
+	flagOf := map[string]string{} // variable -> the flag its value came from
 	var errs []error
 	for _, v := range Table {
 		val, from := v.Default, "default"
@@ -525,19 +643,24 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 			val, from = s, "env"
 		} else if v.Secret {
 			if s, where, err := secretFrom(lookup, v); err != nil {
-				errs = append(errs, &Error{v.Name, err})
+				errs = append(errs, &Error{Name: v.Name, Err: err})
 				continue
 			} else if where != "" {
 				val, from = s, where
 			}
 		}
-		if f, ok := setFlags[FlagName(v.Name)]; ok {
-			val, from = f, "flag"
-		} else if f, ok := setFlags[v.Alias]; ok && v.Alias != "" {
-			val, from = f, "flag"
+		for _, name := range []string{FlagName(v.Name), v.Alias} {
+			if f, ok := setFlags[name]; ok && name != "" && (f != "" || v.EmptyOK) {
+				val, from = f, "flag"
+				flagOf[v.Name] = "--" + name
+				break
+			}
+		}
+		if v.Trim {
+			val = strings.TrimSpace(val)
 		}
 		if err := v.set(c, val); err != nil {
-			errs = append(errs, &Error{v.Name, err})
+			errs = append(errs, &Error{Name: v.Name, Flag: flagOf[v.Name], Err: err})
 			continue
 		}
 		src[v.Name] = from
@@ -548,7 +671,7 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 	}
 	for _, r := range Rules {
 		if err := r.Check(c); err != nil {
-			errs = append(errs, &Error{r.Name, err})
+			errs = append(errs, &Error{Name: r.Name, Flag: flagOf[r.Name], Err: err})
 		}
 	}
 	if len(errs) > 0 {

@@ -175,7 +175,7 @@ func TestEmptyOKRowsAcceptEmpty(t *testing.T) {
 }
 
 func TestDefaultRegionIsChecked(t *testing.T) {
-	for _, bad := range []string{"gb", "UK", "uk", "G", "GBR", " GB", "ZZ", "001", ""} {
+	for _, bad := range []string{"gb", "UK", "uk", "G", "GBR", " GB", "ZZ", "001"} {
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
 		Flags(fs)
 		if err := fs.Parse([]string{"--default-region=" + bad}); err != nil {

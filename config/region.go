@@ -11,10 +11,10 @@ import (
 // "GB"), spelt as phonenumbers.Parse wants it: upper case. A lower-case code
 // is refused, not upper-cased, as the table refuses REKINDLE_LOG_FORMAT=JSON:
 // the value in the environment is the value used and the one `rekindle
-// config` prints. The error says what to write instead. Empty (possible only
-// as --default-region=; an empty variable means the default) is refused too:
-// the CLI would refuse every number without a country code while the web
-// form quietly used US.
+// config` prints. The error says what to write instead. Empty never gets
+// here (an empty variable, or --default-region=, means the default US); it
+// would be refused too: the CLI would refuse every number without a country
+// code while the web form quietly used US.
 func region(v string) error {
 	supported := phonenumbers.GetSupportedRegions() // the library's own map: read only
 	if supported[v] {
