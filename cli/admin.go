@@ -15,6 +15,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/rekindle/rekindle/clock"
 	"github.com/rekindle/rekindle/config"
 	"github.com/rekindle/rekindle/scheduler"
 	"github.com/rekindle/rekindle/store"
@@ -195,6 +196,7 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
 	}
+	var clk clock.Clock = clock.Real{}
 	var at time.Time
 	if *start != "" {
 		if at, err = time.Parse(time.RFC3339, *start); err != nil {
@@ -204,8 +206,11 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 			}
 			at = d.Add(time.Hour)
 		}
+		if err := checkStart(*start, at, clk.Now(), loc); err != nil {
+			return err
+		}
 	}
-	a, err := wire(ctx, env, cfg, wireOptions{})
+	a, err := wire(ctx, env, cfg, wireOptions{clock: clk})
 	if err != nil {
 		return err
 	}
@@ -226,6 +231,26 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "enrolled subscriber %d in %s (enrollment %d)\n", sub, *program, id)
+	return nil
+}
+
+// startRange is how far from today enroll --start may be, either way: a
+// late entry of someone who began months ago, or a start planned for later
+// in the year; a day further off is a typing mistake (0001-01-01, 9999-12-31).
+const startRange = 1 // years
+
+// checkStart refuses a --start day more than startRange years before or
+// after today, both in the person's zone.
+func checkStart(flagValue string, at, now time.Time, loc *time.Location) error {
+	day := func(t time.Time) time.Time {
+		t = t.In(loc)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	}
+	today := day(now)
+	first, last := today.AddDate(-startRange, 0, 0), today.AddDate(startRange, 0, 0)
+	if d := day(at); d.Before(first) || d.After(last) {
+		return usagef("--start %q: want a day within a year of today, %s to %s", flagValue, first.Format("2006-01-02"), last.Format("2006-01-02"))
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,29 @@ func TestDatabaseURLFlagOverridesBadEnv(t *testing.T) {
 	refused(t, env, db, 1, "DATABASE_URL", "status")
 	env["DATABASE_URL"] = dsn
 	refused(t, env, db, 1, "--database-url", "status", "--database-url", "garbage")
+}
+
+// TestEnrollStartWithinAYear: a --start of year 1 or 9999 used to be taken;
+// enroll --start is a day within a year of today, either way, in the
+// person's zone.
+func TestEnrollStartWithinAYear(t *testing.T) {
+	env, db := sweepDB(t)
+	today := time.Now().In(time.UTC)
+	enroll := func(email, start string) []string {
+		return []string{"enroll", "--program", "rekindle", "--email", email, "--tz", "UTC", "--start", start}
+	}
+	for _, start := range []string{
+		"0001-01-01", "9999-12-31", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+		today.AddDate(-1, 0, -1).Format("2006-01-02"), today.AddDate(1, 0, 1).Format("2006-01-02"),
+	} {
+		errs := refused(t, env, db, 2, "--start", enroll("bo@example.org", start)...)
+		if !strings.Contains(errs, "within a year of today, "+today.AddDate(-1, 0, 0).Format("2006-01-02")) {
+			t.Errorf("--start %s: the refusal does not say which days it takes:\n%s", start, errs)
+		}
+	}
+	for i, start := range []string{today.AddDate(-1, 0, 0).Format("2006-01-02"), today.AddDate(1, 0, 0).Format("2006-01-02")} {
+		if code, out, errs := run(t, env, enroll(fmt.Sprintf("edge%d@example.org", i), start)...); code != 0 {
+			t.Errorf("--start %s: exit %d: %s%s", start, code, out, errs)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rekindle/rekindle/internal/testdb"
 )
@@ -41,16 +42,17 @@ func TestBacklogAgeReads(t *testing.T) {
 // after an erasure says how many opt-outs were kept, not "none".
 func TestStatusAgeAndErasedShow(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": testdb.New(t)}
+	started := time.Now().AddDate(0, -1, 0).Format("2006-01-02") // a month late: enroll --start takes a day within a year
 	for _, args := range [][]string{
 		{"migrate"},
-		{"enroll", "--program", "rekindle", "--email", "late@example.org", "--tz", "UTC", "--start", "2026-01-05"},
+		{"enroll", "--program", "rekindle", "--email", "late@example.org", "--tz", "UTC", "--start", started},
 		{"unsubscribe", "--email", "late@example.org"},
 	} {
 		if code, out, errs := run(t, env, args...); code != 0 {
 			t.Fatalf("%s: exit %d: %s%s", args[0], code, out, errs)
 		}
 	}
-	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "due@example.org", "--tz", "UTC", "--start", "2026-01-05"); code != 0 {
+	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "due@example.org", "--tz", "UTC", "--start", started); code != 0 {
 		t.Fatalf("enroll: %s%s", out, errs)
 	}
 	code, out, errs := run(t, env, "status")
