@@ -215,6 +215,9 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.close()
+	if err := refuseOptedOut(ctx, a.store, e, p); err != nil {
+		return err
+	}
 	var consents []store.Consent
 	if e != "" {
 		consents = append(consents, store.Consent{Channel: "email", Action: "confirmed", Text: "enrolled by an operator", Source: "operator"})
@@ -233,6 +236,54 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "enrolled subscriber %d in %s (enrollment %d)\n", sub, *program, id)
 	return nil
 }
+
+// refuseOptedOut refuses to enroll an address that opted out, or that a
+// provider refused for good, as the sign-up form does: nothing may be sent
+// to it, so the enrollment would record a consent the person withdrew and
+// plan messages that are all cancelled. Both addresses are checked, and one
+// blocked refuses the whole enrollment rather than half of it.
+func refuseOptedOut(ctx context.Context, st *store.Store, email, phone string) error {
+	sups, err := st.SuppressionsOf(ctx, email, phone)
+	if err != nil || len(sups) == 0 {
+		return err
+	}
+	var why, lift []string
+	blocked := map[string]bool{}
+	for _, s := range sups { // oldest first: one a channel, the first
+		if blocked[s.Channel] {
+			continue
+		}
+		blocked[s.Channel] = true
+		flag, what := "--email", "email"
+		if s.Channel == "sms" {
+			flag, what = "--phone", "texts"
+		}
+		if s.Reason == store.SuppressedByRequest {
+			why = append(why, fmt.Sprintf("%s opted out of %s on %s (via %s)", flag, what, stamp(s.CreatedAt), s.Source))
+		} else {
+			why = append(why, fmt.Sprintf("%s was refused for good by the provider on %s (%s)", flag, stamp(s.CreatedAt), s.Reason))
+		}
+		switch {
+		case s.Channel == "sms":
+			lift = append(lift, "texts stay stopped until the person texts START to the rekindle number")
+		case s.Reason == store.SuppressedByRequest:
+			lift = append(lift, "rekindle keeps honouring an email opt-out and has no command to lift it")
+		default:
+			lift = append(lift, "rekindle keeps that address blocked and has no command to lift it")
+		}
+	}
+	msg := strings.Join(why, " and ") + ": nothing may be sent there, so nothing was enrolled; " + strings.Join(lift, "; ")
+	switch {
+	case !blocked["sms"]:
+		msg += "; to enroll by text alone, give --phone without --email"
+	case !blocked["email"]:
+		msg += "; to enroll by email alone, give --email without --phone"
+	}
+	return errors.New(msg)
+}
+
+// stamp is a time for the operator to read, in UTC.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
 // startRange is how far from today enroll --start may be, either way: a
 // late entry of someone who began months ago, or a start planned for later

@@ -189,3 +189,62 @@ func TestEnrollStartWithinAYear(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollRefusesOptedOut: enrolling an address that opted out used to
+// record "confirmed via operator" and an enrollment whose every message
+// would be cancelled. It is refused as the sign-up form refuses it, naming
+// the flag, the channel and when, and saying what can be done; one address
+// opted out refuses the whole enrollment rather than half of it.
+func TestEnrollRefusesOptedOut(t *testing.T) {
+	env, db := sweepDB(t)
+	for _, args := range [][]string{{"unsubscribe", "--email", "x@example.org"}, {"unsubscribe", "--phone", "+351912345670"}} {
+		if code, out, errs := run(t, env, args...); code != 0 {
+			t.Fatalf("%v: %d %s %s", args, code, out, errs)
+		}
+	}
+	enroll := func(contact ...string) []string {
+		return append([]string{"enroll", "--program", "rekindle", "--tz", "UTC"}, contact...)
+	}
+	for _, c := range []struct {
+		contact []string
+		want    []string
+	}{
+		{[]string{"--email", "x@example.org"}, []string{"--email opted out of email on ", "(via operator)", "no command to lift it", "give --phone without --email"}},
+		{[]string{"--email", "X@example.org", "--phone", "+351912345679"}, []string{"--email opted out of email on "}},
+		{[]string{"--email", "y@example.org", "--phone", "+351912345670"}, []string{"--phone opted out of texts on ", "texts START", "give --email without --phone"}},
+		{[]string{"--email", "x@example.org", "--phone", "+351912345670"}, []string{"--email opted out", "--phone opted out", "nothing was enrolled"}},
+	} {
+		errs := refused(t, env, db, 1, c.want[0], enroll(c.contact...)...)
+		for _, w := range c.want[1:] {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v: stderr does not say %q:\n%s", c.contact, w, errs)
+			}
+		}
+	}
+	// The addresses that did not opt out still enroll.
+	if code, out, errs := run(t, env, enroll("--email", "y@example.org", "--phone", "+351912345679")...); code != 0 {
+		t.Fatalf("enroll: %d %s %s", code, out, errs)
+	}
+}
+
+// TestUnsubscribeTwiceChangesNothing: asking again used to add another
+// revoked consent and another opt-out event each time; it says since when
+// the address opted out and leaves every row as it is.
+func TestUnsubscribeTwiceChangesNothing(t *testing.T) {
+	env, db := sweepDB(t)
+	for _, args := range [][]string{
+		{"unsubscribe", "--email", "ana@example.org"},
+		{"unsubscribe", "--phone", "+351912345678"},
+		{"unsubscribe", "--email", "stranger@example.org"},
+	} {
+		if code, out, errs := run(t, env, args...); code != 0 || strings.Contains(out, "already") {
+			t.Fatalf("%v: %d %s %s", args, code, out, errs)
+		}
+		before := dbContents(t, db)
+		code, out, errs := run(t, env, args...)
+		if code != 0 || !strings.Contains(out, "already opted out, since 20") || !strings.Contains(out, "nothing changed") {
+			t.Errorf("%v again: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+		}
+		sameContents(t, strings.Join(args, " ")+" again", before, dbContents(t, db))
+	}
+}

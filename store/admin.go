@@ -86,6 +86,17 @@ type PersonSuppression struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
+// SuppressionsOf is every suppression of an email and a phone (either may
+// be ""), in either form one is kept (an erased person's as a hash), oldest
+// first.
+func (s *Store) SuppressionsOf(ctx context.Context, email, phone string) ([]PersonSuppression, error) {
+	var out []PersonSuppression
+	if err := s.stmt(nil, "admin_person_suppressions").SelectContext(ctx, &out, email, phone); err != nil {
+		return nil, fmt.Errorf("store: suppressions: %w", err)
+	}
+	return out, nil
+}
+
 // Overview is what the operator's `subscribers show` prints.
 type Overview struct {
 	Person       Person
