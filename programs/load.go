@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -89,10 +91,24 @@ func Load(fsys fs.FS, dir string) (*Program, error) {
 	l := &loader{fsys: fsys, dir: dir, file: file, src: src}
 	p := l.load()
 	if len(l.problems) > 0 {
-		return nil, &ValidationError{Problems: l.problems}
+		return nil, &ValidationError{Problems: distinct(l.problems)}
 	}
 	p.index()
 	return p, nil
+}
+
+// distinct drops repeats of a problem, keeping the first of each: a
+// content file two steps share is one file, with its problems once.
+func distinct(problems []Problem) []Problem {
+	seen := map[Problem]bool{}
+	out := problems[:0]
+	for _, p := range problems {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // FromJSON rebuilds a program stored in the database. The definition was
@@ -461,14 +477,54 @@ func (l *loader) readContent(ref string) (*Content, []Problem) {
 		}
 		return nil, sub.problems
 	}
+	lines := contentLines(front, body)
 	for _, part := range []struct{ name, text string }{{"subject", fm.Subject}, {"preheader", fm.Preheader}, {"sms", fm.SMS}, {"exercise", fm.Exercise}} {
 		if strings.ContainsRune(part.text, 0) {
-			return nil, []Problem{{file, 2, part.name, nulReason}}
+			return nil, []Problem{{file, lines[part.name], part.name, nulReason}}
 		}
 	}
 	c := &Content{Path: ref, Subject: strings.TrimSpace(fm.Subject), Preheader: strings.TrimSpace(fm.Preheader),
-		SMS: strings.TrimSpace(fm.SMS), Exercise: strings.TrimSpace(fm.Exercise), Body: strings.TrimSpace(string(body))}
+		SMS: strings.TrimSpace(fm.SMS), Exercise: strings.TrimSpace(fm.Exercise), Body: strings.TrimSpace(string(body)),
+		file: file, lines: lines}
 	return c, nil
+}
+
+// frontFields are the front-matter fields of a content file.
+var frontFields = []string{"subject", "preheader", "sms", "exercise"}
+
+// contentLines finds the line of each front-matter field (its key; line 2,
+// the first of the front matter, for one not given) and of the body's
+// first text, in a file whose front matter (after the opening --- line) is
+// front and whose text after the closing --- line is body.
+func contentLines(front, body []byte) map[string]int {
+	closing := 2 + bytes.Count(front, []byte("\n")) + 1 // the closing --- line
+	lead := len(body) - len(bytes.TrimLeftFunc(body, unicode.IsSpace))
+	lines := map[string]int{"body": closing + 1 + bytes.Count(body[:lead], []byte("\n"))}
+	for _, name := range frontFields {
+		lines[name] = 2
+	}
+	f, err := parser.ParseBytes(front, 0)
+	if err != nil {
+		return lines
+	}
+	for _, doc := range f.Docs {
+		if doc == nil {
+			continue
+		}
+		var values []*ast.MappingValueNode
+		switch n := doc.Body.(type) {
+		case *ast.MappingNode:
+			values = n.Values
+		case *ast.MappingValueNode:
+			values = []*ast.MappingValueNode{n}
+		}
+		for _, mv := range values {
+			if tok := mv.Key.GetToken(); tok != nil && slices.Contains(frontFields, keyName(mv.Key)) {
+				lines[keyName(mv.Key)] = tok.Position.Line + 1 // after the opening --- line
+			}
+		}
+	}
+	return lines
 }
 
 const nulReason = "contains a NUL character (\\0), which cannot be stored; remove it"

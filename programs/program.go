@@ -143,6 +143,30 @@ type Content struct {
 	SMS       string `json:"sms,omitempty"`
 	Exercise  string `json:"exercise,omitempty"`
 	Body      string `json:"body"`
+
+	// Where the content was read from, for problems found after loading
+	// (a rendered SMS too long): not stored, so a definition read back
+	// from the database has neither.
+	file  string         // path in the folder loaded, program folder included
+	lines map[string]int // line of each front-matter field, and of the body
+}
+
+// File is the path the content was read from, inside the folder it was
+// loaded from (program folder included); Path when not known.
+func (c *Content) File() string {
+	if c.file == "" {
+		return c.Path
+	}
+	return c.file
+}
+
+// Line is the line of field in the content file: a front-matter field
+// (subject, preheader, sms, exercise) or the body; 1 when not known.
+func (c *Content) Line(field string) int {
+	if n := c.lines[field]; n > 0 {
+		return n
+	}
+	return 1
 }
 
 // Duration is a time.Duration written as "20h" in YAML and JSON.

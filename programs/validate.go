@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -258,45 +259,62 @@ func (l *loader) validateContent(p *Program, s *Step, sp string, f func(string) 
 			return
 		}
 		p.Content[ref] = c
+		// The templates once per file, however many steps use it.
+		sample := SampleVars(p)
+		for _, part := range []struct{ name, text string }{
+			{"subject", c.Subject}, {"preheader", c.Preheader}, {"sms", c.SMS}, {"exercise", c.Exercise}, {"body", c.Body},
+		} {
+			if line, reason, bad := checkTemplate(part.text, sample); bad {
+				if part.name == "body" && line > 0 {
+					line += c.Line("body") - 1 // the template counts from the body's first line
+				} else {
+					line = c.Line(part.name) // a front-matter value: its field's line
+				}
+				l.problems = append(l.problems, Problem{c.File(), line, part.name, reason})
+			}
+		}
 	}
-	file := path.Join(l.dir, ref)
+	file := c.File()
 	if slices.Contains(s.Channels, "email") {
 		if c.Subject == "" {
-			l.problems = append(l.problems, Problem{file, 2, "subject", fmt.Sprintf("required: step %q sends email", s.Key)})
+			l.problems = append(l.problems, Problem{file, c.Line("subject"), "subject", fmt.Sprintf("required: step %q sends email", s.Key)})
 		}
 		if c.Body == "" {
-			l.problems = append(l.problems, Problem{file, 2, "body", fmt.Sprintf("required: step %q sends email", s.Key)})
+			l.problems = append(l.problems, Problem{file, c.Line("body"), "body", fmt.Sprintf("required: step %q sends email", s.Key)})
 		}
 	}
 	if slices.Contains(s.Channels, "sms") && c.SMS == "" {
-		l.problems = append(l.problems, Problem{file, 2, "sms", fmt.Sprintf("required: step %q sends SMS", s.Key)})
-	}
-	sample := SampleVars(p)
-	for _, part := range []struct{ name, text string }{
-		{"subject", c.Subject}, {"preheader", c.Preheader}, {"sms", c.SMS}, {"exercise", c.Exercise}, {"body", c.Body},
-	} {
-		if err := checkTemplate(part.text, sample); err != nil {
-			l.problems = append(l.problems, Problem{file, 2, part.name, err.Error()})
-		}
+		l.problems = append(l.problems, Problem{file, c.Line("sms"), "sms", fmt.Sprintf("required: step %q sends SMS", s.Key)})
 	}
 }
 
 // checkTemplate parses and runs text with the sample variables: an unknown
 // variable or a syntax error fails here, at validation, not at send time.
-func checkTemplate(text string, v Vars) error {
+// line is the line of text the error is on (0 when text/template gives
+// none); reason is its message without the template's own location.
+func checkTemplate(text string, v Vars) (line int, reason string, bad bool) {
 	if !strings.Contains(text, "{{") {
-		return nil
+		return 0, "", false
 	}
 	t, err := template.New("").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return err
+	if err == nil {
+		var sb strings.Builder
+		err = t.Execute(&sb, v)
 	}
-	var sb strings.Builder
-	if err := t.Execute(&sb, v); err != nil {
-		return err
+	if err == nil {
+		return 0, "", false
 	}
-	return nil
+	reason = err.Error()
+	if m := templateAt.FindStringSubmatch(reason); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		reason = strings.TrimPrefix(reason[len(m[0]):], `executing "" at `)
+	}
+	return line, reason, true
 }
+
+// templateAt is the location text/template puts before its errors:
+// "template: NAME:LINE: " or, running, "template: NAME:LINE:COLUMN: ".
+var templateAt = regexp.MustCompile(`^template: [^:]*:(\d+)(?::\d+)?: `)
 
 func (l *loader) validateCheckin(c *Checkin, cp string, f func(string) string) {
 	if !keyPattern.MatchString(c.Prompt) {
