@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rekindle/rekindle/channel"
@@ -46,27 +49,79 @@ func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 	return cfg, err
 }
 
-// loadPrograms reads the embedded programs, or those in dir: a folder of
-// program folders, or one program's own folder. Problems name their files
-// by the path given (DirFS alone would make them relative to dir).
+// loadPrograms reads the embedded programs, or those in dir, as
+// loadProgramsWith does, rendering their texts with the default settings
+// (the default REKINDLE_SMS_BRAND): for a caller that has no renderer at
+// hand. Whoever has one passes it to loadProgramsWith, so the check
+// measures the texts the deployment will send.
 func loadPrograms(dir string) (map[string]*programs.Program, error) {
-	if dir == "" {
-		return programs.LoadAll(programs.Embedded(), ".")
+	r, err := defaultRenderer()
+	if err != nil {
+		return nil, err
 	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("programs folder: %w", err) // names the path; DirFS would say "."
+	progs, _, err := loadProgramsWith(dir, r)
+	return progs, err
+}
+
+// defaultRenderer renders with the settings' defaults.
+var defaultRenderer = sync.OnceValues(func() (*render.Renderer, error) {
+	cfg, _, err := config.LoadLookup(func(string) (string, bool) { return "", false }, nil)
+	if err != nil {
+		return nil, err
 	}
-	progs, err := programs.LoadAll(os.DirFS(dir), ".")
-	var ve *programs.ValidationError
-	switch {
-	case errors.Is(err, programs.ErrNoPrograms):
-		return nil, fmt.Errorf("programs folder %s: %w", dir, programs.ErrNoPrograms)
-	case errors.As(err, &ve):
-		for i := range ve.Problems {
-			ve.Problems[i].File = filepath.Join(dir, ve.Problems[i].File)
+	return newRenderer(cfg)
+})
+
+// loadProgramsWith reads the embedded programs, or those in dir: a folder
+// of program folders, or one program's own folder. Each program must load
+// (programs.LoadAll) and every step must render with r as `programs
+// validate` promises (renderCheck): an SMS of more than two segments or
+// one needing UCS-2 is a problem like any other, and with any problem
+// nothing is returned. warnings are what validate reports without failing
+// (a text of two segments without the STOP hint); they come back with the
+// error too. Problems name their files by the path given (DirFS alone
+// would make them relative to dir).
+func loadProgramsWith(dir string, r *render.Renderer) (progs map[string]*programs.Program, warnings []programs.Problem, err error) {
+	fsys := programs.Embedded()
+	if dir != "" {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("programs folder: %w", err) // names the path; DirFS would say "."
+		}
+		if !fi.IsDir() {
+			return nil, nil, fmt.Errorf("programs folder %s: not a folder; give the folder that holds program.yaml, or a folder of program folders", dir)
+		}
+		fsys = os.DirFS(dir)
+	}
+	progs, err = programs.LoadAll(fsys, ".")
+	if errors.Is(err, programs.ErrNoPrograms) && dir != "" {
+		return nil, nil, fmt.Errorf("programs folder %s: %w", dir, programs.ErrNoPrograms)
+	}
+	if err == nil {
+		var problems []programs.Problem
+		for _, slug := range slices.Sorted(maps.Keys(progs)) {
+			pr, warn, err := renderCheck(r, progs[slug])
+			if err != nil {
+				return nil, nil, err
+			}
+			problems, warnings = append(problems, pr...), append(warnings, warn...)
+		}
+		if len(problems) > 0 {
+			progs, err = nil, &programs.ValidationError{Problems: problems}
 		}
 	}
-	return progs, err
+	if dir != "" {
+		var ve *programs.ValidationError
+		if errors.As(err, &ve) {
+			for i := range ve.Problems {
+				ve.Problems[i].File = filepath.Join(dir, ve.Problems[i].File)
+			}
+		}
+		for i := range warnings {
+			warnings[i].File = filepath.Join(dir, warnings[i].File)
+		}
+	}
+	return progs, warnings, err
 }
 
 func templateFS(dir string) fs.FS {
@@ -131,7 +186,7 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		return nil, err
 	}
 	a.engine = scheduler.New(a.store, a.clock, log, engineConfig(cfg), r, a.links)
-	if a.progs, err = loadPrograms(cfg.ProgramsDir); err != nil {
+	if a.progs, _, err = loadProgramsWith(cfg.ProgramsDir, r); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -3,10 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,11 +15,37 @@ import (
 	"github.com/rekindle/rekindle/smsseg"
 )
 
+// programsCommands is the programs subcommand list, for -h and usage errors.
+var programsCommands = fmt.Sprintf(`usage: rekindle programs COMMAND
+
+commands:
+  validate [DIR | --programs-dir DIR]
+        check the programs (the shipped ones, or those in DIR); every problem as file:line: field: reason
+  timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json]
+        every send of PROGRAM for a person starting on that day (--start within %d years of today)
+  preview PROGRAM STEP [--channel email|sms] [--html]
+        one step as a sample person gets it (--channel: the step's first channel unless given)
+  versions
+        stored program versions: id, hash, running and all enrollments on each
+  migrate --from V --to V [--map old=new[,old2=new2]] [--dry-run]
+        move running enrollments from one stored version to another`, timelineYears)
+
+// timelineYears bounds timeline --start: within this many years of today,
+// either side. A program runs for weeks; a far date is a typo, and the
+// schedule cannot be computed past the year 9999.
+const timelineYears = 10
+
+// today is when `programs timeline` is run (tests may pin it).
+var today = time.Now
+
 func runPrograms(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("programs validate [DIR | --programs-dir DIR] | timeline PROGRAM --tz ZONE --start YYYY-MM-DD [--channels email,sms] [--json] | preview PROGRAM STEP [--channel email|sms] [--html] | versions | migrate --from V --to V [--map old=new] [--dry-run]")
+		return usagef("a command is required\n%s", programsCommands)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(env.Stderr, programsCommands) // as `rekindle -h` prints its list
+		return nil
 	case "validate":
 		return programsValidate(env, args[1:])
 	case "timeline":
@@ -32,29 +57,30 @@ func runPrograms(ctx context.Context, env *Env, args []string) error {
 	case "migrate":
 		return programsMigrate(ctx, env, args[1:])
 	}
-	return usagef("unknown programs command %q", args[0])
+	return usagef("unknown programs command %q\n%s", args[0], programsCommands)
 }
 
 // offlineEngine is an engine with no database, for commands that only read
-// program definitions.
-func offlineEngine(env *Env, dir string) (*scheduler.Engine, map[string]*programs.Program, *render.Renderer, error) {
+// program definitions; the programs are loaded and checked as every
+// command loads them (loadProgramsWith), and warnings are validate's.
+func offlineEngine(env *Env, dir string) (*scheduler.Engine, map[string]*programs.Program, *render.Renderer, []programs.Problem, error) {
 	cfg, err := loadConfig(env, nil)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if dir == "" {
 		dir = cfg.ProgramsDir
 	}
-	progs, err := loadPrograms(dir)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	r, err := newRenderer(cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	progs, warnings, err := loadProgramsWith(dir, r)
+	if err != nil {
+		return nil, nil, nil, warnings, err
 	}
 	e := scheduler.New(nil, nil, nil, engineConfig(cfg), r, nil)
-	return e, progs, r, nil
+	return e, progs, r, warnings, nil
 }
 
 func programsValidate(env *Env, args []string) error {
@@ -73,68 +99,82 @@ func programsValidate(env *Env, args []string) error {
 	case len(pos) == 1:
 		dir = pos[0]
 	}
-	_, progs, r, err := offlineEngine(env, dir)
+	_, progs, _, warnings, err := offlineEngine(env, dir)
+	for _, w := range warnings {
+		fmt.Fprintf(env.Stdout, "warning: %s\n", w)
+	}
 	if err != nil {
 		return err
 	}
-	slugs := make([]string, 0, len(progs))
-	for s := range progs {
-		slugs = append(slugs, s)
-	}
-	sort.Strings(slugs)
-	var problems []string
-	warnings := 0
-	for _, slug := range slugs {
+	for _, slug := range slices.Sorted(maps.Keys(progs)) {
 		p := progs[slug]
-		comp, err := r.Compile(p)
-		if err != nil {
-			return err
-		}
-		// Render every step for a sample person on each of its channels.
-		for _, t := range p.Tracks {
-			for _, s := range t.Steps {
-				vars := stepVars(p, s)
-				vars.FirstName = "Alexandria" // a long name: segment counts are honest
-				for _, ch := range s.Channels {
-					switch ch {
-					case "email":
-						if _, err := comp.Email(s, vars, nil); err != nil {
-							problems = append(problems, fmt.Sprintf("%s: step %s: email: %v", slug, s.Key, err))
-						}
-					case "sms":
-						for _, hint := range []int{1, 0} { // without, then with the STOP hint
-							text, err := comp.SMS(s, vars, hint)
-							if err != nil {
-								problems = append(problems, fmt.Sprintf("%s: step %s: sms: %v", slug, s.Key, err))
-								break
-							}
-							info := smsseg.Count(text)
-							where := fmt.Sprintf("%s/%s: step %s: sms", slug, s.ContentRef, s.Key)
-							if hint == 0 {
-								where += " (with the STOP hint)"
-							}
-							switch {
-							case info.Segments > 2:
-								problems = append(problems, fmt.Sprintf("%s: %d segments (%s), at most 2 allowed", where, info.Segments, info.Encoding))
-							case info.Encoding != "GSM-7":
-								problems = append(problems, fmt.Sprintf("%s: needs UCS-2 because of %q, which cuts a segment from 160 characters to 70; use plain characters (straight quotes, no emoji)", where, string(info.NonGSM)))
-							case info.Segments > 1 && hint == 1:
-								warnings++
-								fmt.Fprintf(env.Stdout, "warning: %s: %d segments\n", where, info.Segments)
-							}
-						}
+		fmt.Fprintf(env.Stdout, "%s %s (%s): %d tracks, %d steps, %d content files, hash %s\n",
+			p.Slug, p.Version, p.Title, len(p.Tracks), countSteps(p), len(p.Content), p.Hash)
+	}
+	fmt.Fprintf(env.Stdout, "ok: %d program(s) valid, %d warning(s)\n", len(progs), len(warnings))
+	return nil
+}
+
+// renderCheck renders every step of p for a sample person (with a long
+// name, so segment counts are honest) on each of its channels. An SMS is
+// rendered without and with the STOP hint: more than two segments, or a
+// character that needs UCS-2 (which cuts a segment from 160 characters to
+// 70), is a problem; two segments without the hint is a warning. Problems
+// name the content file (its path in the folder loaded) and the line of
+// its sms field.
+func renderCheck(r *render.Renderer, p *programs.Program) (problems, warnings []programs.Problem, err error) {
+	comp, err := r.Compile(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range p.Tracks {
+		for _, s := range t.Steps {
+			c := p.Content[s.ContentRef]
+			if c == nil {
+				return nil, nil, fmt.Errorf("program %s: step %s: no content %q", p.Slug, s.Key, s.ContentRef)
+			}
+			vars := stepVars(p, s)
+			vars.FirstName = "Alexandria"
+			for _, ch := range s.Channels {
+				switch ch {
+				case "email":
+					if _, err := comp.Email(s, vars, nil); err != nil {
+						problems = append(problems, programs.Problem{File: c.File(), Line: 1, Field: "email",
+							Reason: fmt.Sprintf("step %s: %v", s.Key, err)})
+					}
+				case "sms":
+					at := programs.Problem{File: c.File(), Line: c.Line("sms"), Field: "sms"}
+					plain, err := comp.SMS(s, vars, 1) // the second text a person gets: no hint
+					var hinted string
+					if err == nil {
+						hinted, err = comp.SMS(s, vars, 0) // the first: with the hint
+					}
+					if err != nil {
+						at.Reason = fmt.Sprintf("step %s: %v", s.Key, err)
+						problems = append(problems, at)
+						continue
+					}
+					without, with := smsseg.Count(plain), smsseg.Count(hinted)
+					switch {
+					case with.Encoding != smsseg.GSM7:
+						at.Reason = fmt.Sprintf("step %s: needs UCS-2 because of %q, which cuts a segment from 160 characters to 70 (%d segment(s), %d with the STOP hint); use plain characters (straight quotes, no emoji)",
+							s.Key, string(with.NonGSM), without.Segments, with.Segments)
+						problems = append(problems, at)
+					case without.Segments > 2:
+						at.Reason = fmt.Sprintf("step %s: %d segments (%d with the STOP hint), at most 2 allowed", s.Key, without.Segments, with.Segments)
+						problems = append(problems, at)
+					case with.Segments > 2:
+						at.Reason = fmt.Sprintf("step %s: %d segments with the STOP hint (%d without), at most 2 allowed", s.Key, with.Segments, without.Segments)
+						problems = append(problems, at)
+					case without.Segments > 1:
+						at.Reason = fmt.Sprintf("step %s: %d segments without the STOP hint; one is the aim", s.Key, without.Segments)
+						warnings = append(warnings, at)
 					}
 				}
 			}
 		}
-		fmt.Fprintf(env.Stdout, "%s %s (%s): %d tracks, %d steps, %d content files, hash %s\n",
-			p.Slug, p.Version, p.Title, len(p.Tracks), countSteps(p), len(p.Content), p.Hash)
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n"))
-	}
-	fmt.Fprintf(env.Stdout, "ok: %d program(s) valid, %d warning(s)\n", len(progs), warnings)
-	return nil
+	return problems, warnings, nil
 }
 
 // stepVars are the sample person's values as they are when the step is
@@ -205,6 +245,13 @@ func programsTimeline(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--start %q: want YYYY-MM-DD", *start)
 	}
+	now := today().UTC()
+	first := time.Date(now.Year()-timelineYears, now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	last := time.Date(now.Year()+timelineYears, now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if day.Before(first) || day.After(last) {
+		return usagef("--start %s: want a day within %d years of today, %s to %s", *start, timelineYears,
+			first.Format("2006-01-02"), last.Format("2006-01-02"))
+	}
 	var channels []string
 	for _, c := range strings.Split(*chans, ",") {
 		c = strings.TrimSpace(c)
@@ -213,7 +260,7 @@ func programsTimeline(env *Env, args []string) error {
 		}
 		channels = append(channels, c)
 	}
-	e, progs, _, err := offlineEngine(env, dir())
+	e, progs, _, _, err := offlineEngine(env, dir())
 	if err != nil {
 		return err
 	}
@@ -221,7 +268,7 @@ func programsTimeline(env *Env, args []string) error {
 	if !ok {
 		return fmt.Errorf("no program %q", pos[0])
 	}
-	tl, err := e.Timeline(p, loc, day, channels)
+	tl, err := timeline(e, p, loc, day, channels)
 	if err != nil {
 		return err
 	}
@@ -238,10 +285,32 @@ func programsTimeline(env *Env, args []string) error {
 	return nil
 }
 
+// timeline is the program's timeline for a person starting on day, refused
+// when it repeats an occurrence: each send of a step (a repeating step's
+// occurrence carries its date in its key) is planned once, so a repeat
+// means the schedule stopped advancing (as past the year 9999), and what
+// came after it would be the same line over and over.
+func timeline(e *scheduler.Engine, p *programs.Program, loc *time.Location, day time.Time, channels []string) ([]scheduler.TimelineEntry, error) {
+	tl, err := e.Timeline(p, loc, day, channels)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[[2]string]bool{}
+	for _, t := range tl {
+		k := [2]string{t.Step, t.Channel}
+		if seen[k] {
+			return nil, fmt.Errorf("timeline of %s from %s: %s on %s comes again at %s: the schedule stopped advancing; nothing printed",
+				p.Slug, day.Format("2006-01-02"), t.Step, t.Channel, t.Local.Format(time.RFC3339))
+		}
+		seen[k] = true
+	}
+	return tl, nil
+}
+
 func programsPreview(env *Env, args []string) error {
 	pos, fl := splitArgs(args, "html")
 	fs := flagSet(env, "programs preview")
-	ch := fs.String("channel", "email", "email or sms")
+	ch := fs.String("channel", "", "email or sms (default: the step's first channel)")
 	html := fs.Bool("html", false, "print the HTML part of an email")
 	dir := programsDirFlags(fs)
 	if err := parse(fs, fl); err != nil {
@@ -250,7 +319,16 @@ func programsPreview(env *Env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("programs preview PROGRAM STEP [--channel email|sms] [--html]")
 	}
-	_, progs, r, err := offlineEngine(env, dir())
+	switch *ch {
+	case "", "email":
+	case "sms":
+		if *html {
+			return usagef("--html prints an email's HTML part; an SMS has none (leave out --html, or use --channel email)")
+		}
+	default:
+		return usagef("--channel must be email or sms")
+	}
+	_, progs, r, _, err := offlineEngine(env, dir())
 	if err != nil {
 		return err
 	}
@@ -262,34 +340,43 @@ func programsPreview(env *Env, args []string) error {
 	if s == nil {
 		return fmt.Errorf("program %s has no step %q", p.Slug, pos[1])
 	}
+	channel := *ch
+	switch {
+	case channel == "" && *html:
+		if !slices.Contains(s.Channels, "email") {
+			return usagef("--html prints an email's HTML part, but step %s is sent by %s only", s.Key, strings.Join(s.Channels, ", "))
+		}
+		channel = "email"
+	case channel == "":
+		channel = s.Channels[0]
+	case !slices.Contains(s.Channels, channel):
+		return usagef("--channel %s: step %s is sent by %s only", channel, s.Key, strings.Join(s.Channels, ", "))
+	}
 	comp, err := r.Compile(p)
 	if err != nil {
 		return err
 	}
 	vars := stepVars(p, s)
-	switch *ch {
-	case "sms":
+	if channel == "sms" {
 		text, err := comp.SMS(s, vars, 0)
 		if err != nil {
 			return err
 		}
 		info := smsseg.Count(text)
 		fmt.Fprintf(env.Stdout, "%s\n\n(%d characters, %s, %d segment(s))\n", text, len([]rune(text)), info.Encoding, info.Segments)
-	case "email":
-		links := render.LinksFor(s.Checkin, func(value string) string {
-			return "https://rekindle.example.org/checkin/sample?a=" + value
-		})
-		m, err := comp.Email(s, vars, links)
-		if err != nil {
-			return err
-		}
-		if *html {
-			fmt.Fprintln(env.Stdout, m.HTML)
-			return nil
-		}
-		fmt.Fprintf(env.Stdout, "Subject: %s\nPreheader: %s\n\n%s", m.Subject, m.Preheader, m.Text)
-	default:
-		return usagef("--channel must be email or sms")
+		return nil
 	}
+	links := render.LinksFor(s.Checkin, func(value string) string {
+		return "https://rekindle.example.org/checkin/sample?a=" + value
+	})
+	m, err := comp.Email(s, vars, links)
+	if err != nil {
+		return err
+	}
+	if *html {
+		fmt.Fprintln(env.Stdout, m.HTML)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "Subject: %s\nPreheader: %s\n\n%s", m.Subject, m.Preheader, m.Text)
 	return nil
 }

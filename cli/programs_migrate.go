@@ -23,7 +23,7 @@ const migrateUsage = "programs migrate --from V --to V [--map old=new[,old2=new2
 // `programs migrate` takes.
 func programsVersions(ctx context.Context, env *Env, args []string) error {
 	fs, _ := adminFlags(env, "programs versions")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	st, _, err := adminStore(ctx, env, fs)
