@@ -248,3 +248,20 @@ func TestUnsubscribeTwiceChangesNothing(t *testing.T) {
 		sameContents(t, strings.Join(args, " ")+" again", before, dbContents(t, db))
 	}
 }
+
+// TestSubscribersHelp: subscribers -h used to be refused as an unknown
+// subcommand (exit 2); like every other command's -h it prints the
+// subcommands and exits 0.
+func TestSubscribersHelp(t *testing.T) {
+	for _, h := range []string{"-h", "--help", "-help", "help"} {
+		code, out, errs := run(t, nil, "subscribers", h)
+		if code != 0 || strings.Contains(errs, "unknown") {
+			t.Errorf("subscribers %s: exit %d\nstdout: %s\nstderr: %s", h, code, out, errs)
+		}
+		for _, w := range []string{"show ", "export ", "erase ", "--email", "--yes"} {
+			if !strings.Contains(errs, w) {
+				t.Errorf("subscribers %s does not list %q:\n%s", h, w, errs)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -24,6 +25,14 @@ func runSubscribers(ctx context.Context, env *Env, args []string) error {
 		return usagef("%s", subscribersUsage)
 	}
 	sub := args[0]
+	if sub == "-h" || sub == "--help" || sub == "-help" || sub == "help" {
+		fmt.Fprintf(env.Stderr, "usage: rekindle %s\n\n"+
+			"  show    one person as the operator needs them: contact, consent, enrollments, deliveries, check-ins, next send, opt-outs\n"+
+			"  export  everything held about the person, as JSON\n"+
+			"  erase   remove the person's personal data and keep the anonymous counts; without --yes, list what it would do\n\n"+
+			"rekindle subscribers COMMAND -h lists the command's flags.\n", subscribersUsage)
+		return flag.ErrHelp
+	}
 	if sub != "show" && sub != "export" && sub != "erase" {
 		return usagef("unknown subscribers command %q; want %s", sub, subscribersUsage)
 	}
