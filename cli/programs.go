@@ -285,24 +285,14 @@ func programsTimeline(env *Env, args []string) error {
 	return nil
 }
 
-// timeline is the program's timeline for a person starting on day, refused
-// when it repeats an occurrence: each send of a step (a repeating step's
-// occurrence carries its date in its key) is planned once, so a repeat
-// means the schedule stopped advancing (as past the year 9999), and what
-// came after it would be the same line over and over.
+// timeline is the program's timeline for a person starting on day; one
+// whose schedule stops advancing (as past the year 9999) is an error rather
+// than the same line over and over.
 func timeline(e *scheduler.Engine, p *programs.Program, loc *time.Location, day time.Time, channels []string) ([]scheduler.TimelineEntry, error) {
 	tl, err := e.Timeline(p, loc, day, channels)
 	if err != nil {
-		return nil, err
-	}
-	seen := map[[2]string]bool{}
-	for _, t := range tl {
-		k := [2]string{t.Step, t.Channel}
-		if seen[k] {
-			return nil, fmt.Errorf("timeline of %s from %s: %s on %s comes again at %s: the schedule stopped advancing; nothing printed",
-				p.Slug, day.Format("2006-01-02"), t.Step, t.Channel, t.Local.Format(time.RFC3339))
-		}
-		seen[k] = true
+		// The engine refuses a schedule that stops advancing or never ends.
+		return nil, fmt.Errorf("timeline of %s from %s: %w; nothing printed", p.Slug, day.Format("2006-01-02"), err)
 	}
 	return tl, nil
 }

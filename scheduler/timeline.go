@@ -1,11 +1,15 @@
 package scheduler
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/store"
 )
+
+// maxTimeline bounds a timeline: far more steps than any program has.
+const maxTimeline = 10000
 
 // TimelineEntry is one message a person would get.
 type TimelineEntry struct {
@@ -33,20 +37,31 @@ func (e *Engine) Timeline(p *programs.Program, loc *time.Location, startDate tim
 	w := &work{row: row, prog: p, loc: loc, last: map[string]time.Time{}, ext: map[string]int{}}
 	w.st = State{Track: p.StartTrack(), StartDate: civilDate(startDate), Cursor: -1, CronCursors: map[string]string{}, Loc: loc}
 	var out []TimelineEntry
-	for i := 0; i < 10000; i++ {
+	done, prev := false, ""
+	for i := 0; i < maxTimeline; i++ {
 		occ, err := Next(p, &w.st)
 		if err != nil {
 			return nil, err
 		}
 		if occ == nil {
+			done = true
 			break
 		}
+		// A schedule that gives the same occurrence twice would fill the
+		// list with it (a date past year 9999 does not round-trip).
+		if occ.Key == prev {
+			return nil, fmt.Errorf("timeline: the schedule does not move past %s (%s)", occ.Key, occ.Civil.Format("2006-01-02 15:04"))
+		}
+		prev = occ.Key
 		for _, ch := range channelsFor(occ.Step, row) {
 			at := e.sendTime(w, occ.Step, ch, occ.Due, occ.Due) // the timeline plans each step on time
 			phase := occ.Step.Phase
 			out = append(out, TimelineEntry{Step: occ.Key, Phase: phase, Channel: ch, Kind: occ.Step.Kind, Local: at.In(loc), UTC: at.UTC()})
 		}
 		w.st.Advance(occ)
+	}
+	if !done {
+		return nil, fmt.Errorf("timeline: more than %d steps; the program's schedule does not end", maxTimeline)
 	}
 	sortTimeline(out)
 	return out, nil
