@@ -104,7 +104,7 @@ func benchEngine(env *Env, cfg *config.Config) bench.EngineFactory {
 		links := &token.Links{Base: strings.TrimRight(cfg.BaseURL, "/"), Signer: signer, Now: func() time.Time { return e.Clock.Now() }}
 		e = scheduler.New(st, clk, log, engineConfig(cfg), r, links)
 		e.Observer = metrics.New()
-		progs, err := loadPrograms(cfg.ProgramsDir)
+		progs, _, err := loadProgramsWith(cfg.ProgramsDir, r)
 		if err != nil {
 			return nil, err
 		}

@@ -35,9 +35,6 @@ commands:
 // schedule cannot be computed past the year 9999.
 const timelineYears = 10
 
-// today is when `programs timeline` is run (tests may pin it).
-var today = time.Now
-
 func runPrograms(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
 		return usagef("a command is required\n%s", programsCommands)
@@ -245,7 +242,7 @@ func programsTimeline(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--start %q: want YYYY-MM-DD", *start)
 	}
-	now := today().UTC()
+	now := time.Now().UTC()
 	first := time.Date(now.Year()-timelineYears, now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	last := time.Date(now.Year()+timelineYears, now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	if day.Before(first) || day.After(last) {

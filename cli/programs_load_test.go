@@ -116,6 +116,39 @@ func TestProgramsReloadRefusesWhatValidateFails(t *testing.T) {
 	}
 }
 
+// The reload checks texts as this deployment sends them, with its own SMS
+// brand in front: a text that fits two segments under the default brand but
+// not under the configured one is refused on SIGHUP, as it would be at the
+// next start.
+func TestProgramsReloadChecksWithTheDeploymentsBrand(t *testing.T) {
+	dir := smsProgram(t, "Day one. Notice what you feel today and give it a name.")
+	var logs bytes.Buffer
+	vars := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_PROGRAMS_DIR": dir,
+		"REKINDLE_SMS_BRAND": "Rekindle Coaching, from the Harbour Street team"}
+	env := &Env{Stdout: &logs, Stderr: &logs, Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	cfg, err := loadConfig(env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := wire(ctx, env, cfg, wireOptions{migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	running := a.progs["p"]
+
+	long := strings.Repeat("Notice what you feel today. ", 9)
+	setSMS(t, dir, long)
+	if _, err := loadPrograms(dir); err != nil {
+		t.Fatalf("the text does not even fit under the default brand, so this test proves nothing: %v", err)
+	}
+	a.reload(ctx)
+	if a.progs["p"] != running || !strings.Contains(logs.String(), "reload refused") || !strings.Contains(logs.String(), "3 segments") {
+		t.Fatalf("reload took a text of three segments under this deployment's brand; log:\n%s", logs.String())
+	}
+}
+
 // A text of two segments without the STOP hint is a warning: the program
 // loads, and validate passes saying so, at the file and line.
 func TestProgramsLoadWarningsDoNotBlock(t *testing.T) {

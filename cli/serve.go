@@ -147,7 +147,9 @@ func loopbackURL(u string) bool {
 // reload re-reads programs (and templates on next start) after validating
 // them; a bad program keeps the old ones running.
 func (a *app) reload(ctx context.Context) {
-	progs, err := loadPrograms(a.cfg.ProgramsDir)
+	// The deployment's renderer, so the SMS checks count the brand and
+	// hint this deployment adds, as at start.
+	progs, _, err := loadProgramsWith(a.cfg.ProgramsDir, a.engine.Renderer)
 	if err != nil {
 		a.log.Error("reload refused: programs do not validate; the running ones stay", "err", err)
 		return
