@@ -267,9 +267,9 @@ func refuseOptedOut(ctx context.Context, st *store.Store, email, phone string) e
 		case s.Channel == "sms":
 			lift = append(lift, "texts stay stopped until the person texts START to the rekindle number")
 		case s.Reason == store.SuppressedByRequest:
-			lift = append(lift, "rekindle keeps honouring an email opt-out and has no command to lift it")
+			lift = append(lift, "if the person asks for their emails back, rekindle lift-optout --email ADDRESS --request HOW lifts it")
 		default:
-			lift = append(lift, "rekindle keeps that address blocked and has no command to lift it")
+			lift = append(lift, "if the mailbox works again, rekindle lift-optout --email ADDRESS --request HOW lifts the block")
 		}
 	}
 	msg := strings.Join(why, " and ") + ": nothing may be sent there, so nothing was enrolled; " + strings.Join(lift, "; ")

@@ -209,7 +209,7 @@ func TestEnrollRefusesOptedOut(t *testing.T) {
 		contact []string
 		want    []string
 	}{
-		{[]string{"--email", "x@example.org"}, []string{"--email opted out of email on ", "(via operator)", "no command to lift it", "give --phone without --email"}},
+		{[]string{"--email", "x@example.org"}, []string{"--email opted out of email on ", "(via operator)", "rekindle lift-optout --email", "give --phone without --email"}},
 		{[]string{"--email", "X@example.org", "--phone", "+351912345679"}, []string{"--email opted out of email on "}},
 		{[]string{"--email", "y@example.org", "--phone", "+351912345670"}, []string{"--phone opted out of texts on ", "texts START", "give --email without --phone"}},
 		{[]string{"--email", "x@example.org", "--phone", "+351912345670"}, []string{"--email opted out", "--phone opted out", "nothing was enrolled"}},

@@ -50,6 +50,7 @@ func commands() []command {
 		{"resume", "resume a person's programs: --email E | --phone P", runResume},
 		{"unenroll", "end a person's programs: --email E | --phone P", runUnenroll},
 		{"unsubscribe", "record an opt-out received elsewhere (a mailto: request): --email E | --phone P", runUnsubscribe},
+		{"lift-optout", "lift an email opt-out the person asked to lift; they sign up and confirm again: --email E --request TEXT", runLiftOptOut},
 		{"programs", "programs validate [DIR | --programs-dir DIR] | timeline PROGRAM --tz Z --start D | preview PROGRAM STEP | versions | migrate --from V --to V [--map old=new] [--dry-run]", runPrograms},
 		{"subscribers", "one person's data: subscribers show|export|erase (--email E | --phone P | --id N) [--yes]", runSubscribers},
 		{"send-test", "send one test message: --email ADDR | --phone NUMBER", runSendTest},

@@ -237,3 +237,18 @@ WHERE c.enrollment_id = ANY($1::bigint[]) AND c.step_key = u.old_key AND u.old_k
 INSERT INTO events (subscriber_id, enrollment_id, kind, data, created_at)
 SELECT nullif(u.subscriber_id, 0), nullif(u.enrollment_id, 0), $2, u.data::jsonb, $1
 FROM unnest($3::bigint[], $4::bigint[], $5::text[]) AS u(subscriber_id, enrollment_id, data);
+
+-- name: admin_lift_email_optout
+-- An email opt-out lifted at the person's own request, in either form it
+-- is kept (plain, or an erased person's hash); what was lifted is returned
+-- for the audit event.
+DELETE FROM suppressions
+WHERE channel = 'email' AND address IN ($1::text, erased_address($1::text))
+RETURNING reason;
+
+-- name: admin_unrevoke_email
+-- Guarded by the revocation it undoes: the address goes back to "none", so
+-- the next sign-up asks the person to confirm it, as for anyone new.
+UPDATE subscribers SET email_status = 'none', updated_at = $2
+WHERE email = $1 AND email_status = 'revoked'
+RETURNING id;

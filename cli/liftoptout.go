@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rekindle/rekindle/logging"
+	"github.com/rekindle/rekindle/store"
+)
+
+// runLiftOptOut lifts an email opt-out when the person asks for their
+// emails back (the sign-up page tells someone who unsubscribed to write to
+// the support contact). It sends nothing and enrolls no one: the person
+// signs up again and confirms the address, so consent comes from them, not
+// from the operator. A text opt-out is not lifted here: only the person
+// texting START to the number may lift it.
+func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
+	fs, _ := adminFlags(env, "lift-optout")
+	email := fs.String("email", "", "the address whose opt-out the person asked to lift")
+	phone := fs.String("phone", "", "refused: a text opt-out is lifted by the person texting START")
+	request := fs.String("request", "", "how and when the person asked, kept in the audit log (e.g. \"email to support, 2026-12-05\")")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *phone != "":
+		return usagef("--phone: a text opt-out is lifted only by the person texting START to the number, never by an operator")
+	case *email == "":
+		return usagef("give --email, the address whose opt-out the person asked to lift")
+	case strings.TrimSpace(*request) == "":
+		return usagef("--request: say how and when the person asked for their emails back; it is kept in the audit log")
+	}
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	addr, _, err := contact(*email, "", cfg.DefaultRegion)
+	if err != nil {
+		return err
+	}
+	a, err := wire(ctx, env, cfg, wireOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	shown := logging.MaskEmail(addr)
+	lifted, err := a.store.LiftEmailOptOut(ctx, a.clock.Now(), addr, strings.TrimSpace(*request))
+	if errors.Is(err, store.ErrNotOptedOut) {
+		return fmt.Errorf("lift-optout: %s has no opt-out to lift; nothing changed", shown)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "lift-optout: %s may be emailed again once the person signs up and confirms the address; nothing is sent until then (lifted: %s)\n",
+		shown, strings.Join(lifted.Reasons, ", "))
+	return nil
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// Someone who unsubscribed from email and writes in to have it back: the
+// operator lifts the opt-out, recording how they asked; the address goes
+// back to unconfirmed and nothing is sent until the person signs up and
+// confirms. A text opt-out is never lifted by the operator, and bad input
+// changes nothing.
+func TestLiftOptOutAtThePersonsRequest(t *testing.T) {
+	env, db := sweepDB(t)
+	if code, out, errs := run(t, env, "unsubscribe", "--email", "ana@example.org"); code != 0 {
+		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
+	}
+	refused(t, env, db, 2, "--request: say how and when the person asked", "lift-optout", "--email", "ana@example.org")
+	refused(t, env, db, 2, "--phone: a text opt-out is lifted only by the person texting START", "lift-optout", "--phone", "+351912345678", "--request", "call")
+	refused(t, env, db, 1, "has no opt-out to lift; nothing changed", "lift-optout", "--email", "someone@example.org", "--request", "email to support")
+	refused(t, env, db, 2, "stray", "lift-optout", "--email", "ana@example.org", "stray", "--request", "x")
+
+	code, out, errs := run(t, env, "lift-optout", "--email", "Ana@Example.org", "--request", "email to support, 5 Dec")
+	if code != 0 || !strings.Contains(out, "may be emailed again once the person signs up and confirms") || !strings.Contains(out, "lifted: unsubscribed") {
+		t.Fatalf("lift-optout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM suppressions WHERE channel = 'email'`); err != nil || n != 0 {
+		t.Fatalf("email suppressions after lifting: %d %v", n, err)
+	}
+	var status string
+	if err := db.Get(&status, `SELECT email_status FROM subscribers WHERE email = 'ana@example.org'`); err != nil || status != "none" {
+		t.Fatalf("email status after lifting: %q %v; want none, so a sign-up asks her to confirm", status, err)
+	}
+	var request string
+	if err := db.Get(&request, `SELECT data->>'request' FROM events WHERE kind = 'optout_lifted'`); err != nil || request != "email to support, 5 Dec" {
+		t.Fatalf("audit event: %q %v", request, err)
+	}
+	// Nothing queued for her email while it waits for her confirmation.
+	if err := db.Get(&n, `SELECT count(*) FROM deliveries WHERE channel = 'email' AND status IN ('queued', 'held', 'sending')`); err != nil || n != 0 {
+		t.Fatalf("email deliveries waiting after lifting: %d %v", n, err)
+	}
+	// Lifting again finds nothing to lift.
+	refused(t, env, db, 1, "has no opt-out to lift", "lift-optout", "--email", "ana@example.org", "--request", "again")
+}
