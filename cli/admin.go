@@ -411,7 +411,7 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 		return err
 	}
 	cfg, e, p := pa.cfg, pa.email, pa.phone
-	a, err := wire(ctx, env, cfg, wireOptions{})
+	a, err := wire(ctx, env, cfg, wireOptions{anyPrograms: true})
 	if err != nil {
 		return err
 	}

@@ -136,6 +136,11 @@ type wireOptions struct {
 	clock    clock.Clock
 	migrate  bool // apply migrations (else require the schema to be current)
 	channels bool // build the delivery channels
+	// anyPrograms lets a command that plans nothing new (an opt-out, a
+	// pause, leaving) go on when the program folder does not load or
+	// validate: honouring an opt-out must not wait for a typo in a lesson
+	// to be fixed. Enrollments run on the versions stored in the database.
+	anyPrograms bool
 }
 
 // wire builds the app from the configuration: one place, returning errors.
@@ -186,13 +191,19 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		return nil, err
 	}
 	a.engine = scheduler.New(a.store, a.clock, log, engineConfig(cfg), r, a.links)
-	if a.progs, _, err = loadProgramsWith(cfg.ProgramsDir, r); err != nil {
+	a.progs, _, err = loadProgramsWith(cfg.ProgramsDir, r)
+	switch {
+	case err != nil && o.anyPrograms:
+		a.log.Warn("programs do not load; going on without them, as this command plans nothing new", "err", err)
+		a.progs = nil
+	case err != nil:
 		a.close()
 		return nil, err
-	}
-	if err := a.engine.LoadPrograms(ctx, a.progs); err != nil {
-		a.close()
-		return nil, err
+	default:
+		if err := a.engine.LoadPrograms(ctx, a.progs); err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	if o.channels {
 		if a.channels, err = buildChannels(cfg, log); err != nil {

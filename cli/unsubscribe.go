@@ -25,7 +25,7 @@ func runUnsubscribe(ctx context.Context, env *Env, args []string) error {
 	if p != "" {
 		ch, addr, shown = "sms", p, logging.MaskPhone(p)
 	}
-	a, err := wire(ctx, env, cfg, wireOptions{})
+	a, err := wire(ctx, env, cfg, wireOptions{anyPrograms: true})
 	if err != nil {
 		return err
 	}
