@@ -124,7 +124,7 @@ func TestProgramsReloadChecksWithTheDeploymentsBrand(t *testing.T) {
 	dir := smsProgram(t, "Day one. Notice what you feel today and give it a name.")
 	var logs bytes.Buffer
 	vars := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_PROGRAMS_DIR": dir,
-		"REKINDLE_SMS_BRAND": "Rekindle Coaching, from the Harbour Street team"}
+		"REKINDLE_SMS_BRAND": "Harbour Street Coach"}
 	env := &Env{Stdout: &logs, Stderr: &logs, Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	cfg, err := loadConfig(env, nil)
 	if err != nil {
@@ -138,7 +138,7 @@ func TestProgramsReloadChecksWithTheDeploymentsBrand(t *testing.T) {
 	defer a.close()
 	running := a.progs["p"]
 
-	long := strings.Repeat("Notice what you feel today. ", 9)
+	long := strings.Repeat("Notice what you feel today. ", 9) + "Breathe slowly now"
 	setSMS(t, dir, long)
 	if _, err := loadPrograms(dir); err != nil {
 		t.Fatalf("the text does not even fit under the default brand, so this test proves nothing: %v", err)

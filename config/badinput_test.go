@@ -118,7 +118,11 @@ func TestTwilioSenderAndAPIKeyShapes(t *testing.T) {
 		"garbage!", "phone number", "Rekindle Ltd.", "0", "1234", "1234567", " Rekindle"} {
 		refused(t, twilio("REKINDLE_TWILIO_FROM", bad), "REKINDLE_TWILIO_FROM", "E.164, + and 8 to 15 digits")
 	}
-	for _, ok := range []string{"+12025550100", "+447911123456", "+49301234567", "12345", "123456", "Rekindle", "REKINDLE 2",
+	// An alphanumeric sender ID cannot be replied to: no YES, STOP or answer.
+	for _, alpha := range []string{"Rekindle", "REKINDLE 2"} {
+		refused(t, twilio("REKINDLE_TWILIO_FROM", alpha), "REKINDLE_TWILIO_FROM", "alphanumeric sender ID, which people cannot reply to")
+	}
+	for _, ok := range []string{"+12025550100", "+447911123456", "+49301234567", "12345", "123456",
 		"MG0123456789abcdef0123456789abcdef"} {
 		accepted(t, twilio("REKINDLE_TWILIO_FROM", ok))
 	}
@@ -180,4 +184,14 @@ func TestQuietHoursStartAndEndDiffer(t *testing.T) {
 	refused(t, map[string]string{"REKINDLE_EMAIL_QUIET_HOURS": "00:00-00:00"}, "REKINDLE_EMAIL_QUIET_HOURS",
 		"for no quiet hours set it to nothing (REKINDLE_EMAIL_QUIET_HOURS= or --email-quiet-hours=)")
 	accepted(t, map[string]string{"REKINDLE_QUIET_HOURS": "08:00-08:01", "REKINDLE_EMAIL_QUIET_HOURS": "22:00-07:00"})
+}
+
+// REKINDLE_SMS_BRAND starts every text: a character outside GSM-7 would
+// make every text UCS-2, so it is refused here, naming the variable,
+// rather than blamed on a lesson file when programs are checked.
+func TestSMSBrandIsPlainAndShort(t *testing.T) {
+	refused(t, map[string]string{"REKINDLE_SMS_BRAND": "Rekindle \u2013 Coaching"}, "REKINDLE_SMS_BRAND", "is not in the GSM-7 alphabet")
+	refused(t, map[string]string{"REKINDLE_SMS_BRAND": "Rekindle Coaching from the Harbour Street team"}, "REKINDLE_SMS_BRAND", "at most 24")
+	accepted(t, map[string]string{"REKINDLE_SMS_BRAND": "Harbour Street Coach"})
+	accepted(t, map[string]string{})
 }

@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rekindle/rekindle/smsseg"
 )
 
 // Config is the effective configuration.
@@ -500,16 +502,35 @@ var Rules = []struct {
 			return errors.New("required with TWILIO_ACCOUNT_SID: the number texts come from (+15555550100), or set REKINDLE_TWILIO_MESSAGING_SERVICE_SID instead")
 		case strings.ContainsAny(c.TwilioFrom, "\r\n"):
 			return errors.New("must be one line")
+		case c.TwilioAccountSID != "" && alphaSender(c.TwilioFrom):
+			// Twilio would send from it, but nobody can text back: no YES
+			// to confirm, no STOP, HELP or check-in answer would arrive.
+			return fmt.Errorf("%q is an alphanumeric sender ID, which people cannot reply to, and rekindle needs their replies "+
+				"(YES to confirm, STOP, HELP, check-in answers): use a number in E.164 (+12025550100), a short code, "+
+				"or REKINDLE_TWILIO_MESSAGING_SERVICE_SID", c.TwilioFrom)
 		case c.TwilioAccountSID != "" && c.TwilioFrom != "" && !twilioSender(c.TwilioFrom):
 			return fmt.Errorf("%q: want the number texts come from in E.164, + and 8 to 15 digits without spaces (+12025550100); "+
-				"or a short code (5 or 6 digits), an alphanumeric sender ID (up to 11 letters, digits and spaces, with a letter) "+
-				"or a messaging service SID (MG followed by letters and digits)", c.TwilioFrom)
+				"or a short code (5 or 6 digits) or a messaging service SID (MG followed by letters and digits)", c.TwilioFrom)
 		}
 		return nil
 	}},
 	{"REKINDLE_TWILIO_MESSAGING_SERVICE_SID", func(c *Config) error {
 		if m := c.TwilioMsgService; c.TwilioAccountSID != "" && m != "" && (!strings.HasPrefix(m, "MG") || !alnum(m)) {
 			return fmt.Errorf("%q: want a messaging service SID (MG followed by letters and digits)", m)
+		}
+		return nil
+	}},
+	{"REKINDLE_SMS_BRAND", func(c *Config) error {
+		// It starts every text: one character outside GSM-7 would send
+		// every text as UCS-2 (70 characters a segment, not 160), and a
+		// long one pushes lessons into more segments.
+		for _, r := range c.SMSBrand {
+			if !smsseg.IsGSM(r) {
+				return fmt.Errorf("%q: %q is not in the GSM-7 alphabet of SMS, so every text would be sent as UCS-2; use plain quotes and hyphens", c.SMSBrand, r)
+			}
+		}
+		if n := len([]rune(c.SMSBrand)); n > maxSMSBrand {
+			return fmt.Errorf("%q: %d characters; at most %d, as it starts every text", c.SMSBrand, n, maxSMSBrand)
 		}
 		return nil
 	}},
@@ -541,8 +562,11 @@ var Rules = []struct {
 	}},
 }
 
-// twilioSender is what Twilio takes as From: a number in E.164, a short
-// code, an alphanumeric sender ID or a messaging service SID.
+// maxSMSBrand bounds REKINDLE_SMS_BRAND, which starts every text.
+const maxSMSBrand = 24
+
+// twilioSender is a From people can reply to: a number in E.164, a short
+// code or a messaging service SID.
 func twilioSender(s string) bool {
 	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 	switch {
@@ -551,12 +575,16 @@ func twilioSender(s string) bool {
 		return digits(n) && n[0] != '0' && len(n) >= 8 && len(n) <= 15
 	case digits(s):
 		return len(s) == 5 || len(s) == 6
-	case strings.HasPrefix(s, "MG") && alnum(s) && len(s) > 11:
-		return true
 	}
-	// An alphanumeric sender ID: letters, digits, spaces and - _ & +, with
-	// a letter, at most 11 characters.
-	return len(s) <= 11 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_&+") == "" &&
+	return strings.HasPrefix(s, "MG") && alnum(s) && len(s) > 11
+}
+
+// alphaSender is an alphanumeric sender ID (letters, digits, spaces and
+// - _ & +, with a letter, at most 11 characters): Twilio sends from one
+// where the destination allows it, but it cannot receive a reply.
+func alphaSender(s string) bool {
+	return s != "" && !twilioSender(s) && len(s) <= 11 &&
+		strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_&+") == "" &&
 		strings.ContainsAny(strings.ToLower(s), "abcdefghijklmnopqrstuvwxyz") && strings.TrimSpace(s) == s
 }
 
