@@ -40,7 +40,7 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := wire(ctx, env, cfg, wireOptions{})
+	a, err := wire(ctx, env, cfg, wireOptions{anyPrograms: true})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,13 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "lift-optout: %s may be emailed again once the person signs up and confirms the address; nothing is sent until then (lifted: %s)\n",
-		shown, strings.Join(lifted.Reasons, ", "))
+	what := strings.Join(lifted.Reasons, ", ")
+	if lifted.Status == "confirmed" {
+		// Only a provider's block stood in the way; the person never
+		// withdrew their consent, so their programs go on by email.
+		fmt.Fprintf(env.Stdout, "lift-optout: %s is no longer blocked; the person's consent to it stands, so their running programs email them again from their next step (lifted: %s)\n", shown, what)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "lift-optout: %s may be emailed again once the person signs up and confirms the address; nothing is sent until then (lifted: %s)\n", shown, what)
 	return nil
 }

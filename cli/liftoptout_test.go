@@ -36,10 +36,26 @@ func TestLiftOptOutAtThePersonsRequest(t *testing.T) {
 	if err := db.Get(&request, `SELECT data->>'request' FROM events WHERE kind = 'optout_lifted'`); err != nil || request != "email to support, 5 Dec" {
 		t.Fatalf("audit event: %q %v", request, err)
 	}
-	// Nothing queued for her email while it waits for her confirmation.
-	if err := db.Get(&n, `SELECT count(*) FROM deliveries WHERE channel = 'email' AND status IN ('queued', 'held', 'sending')`); err != nil || n != 0 {
-		t.Fatalf("email deliveries waiting after lifting: %d %v", n, err)
-	}
 	// Lifting again finds nothing to lift.
 	refused(t, env, db, 1, "has no opt-out to lift", "lift-optout", "--email", "ana@example.org", "--request", "again")
+}
+
+// A mailbox the provider refused for good (a bounce) that works again: the
+// person never withdrew consent, so lifting the block leaves their address
+// confirmed, and the operator is told their programs email them again,
+// not that they must sign up.
+func TestLiftOptOutOfAProviderBlock(t *testing.T) {
+	env, db := sweepDB(t)
+	if _, err := db.Exec(`INSERT INTO suppressions (channel, address, reason, source, created_at)
+		VALUES ('email', 'ana@example.org', 'provider 550', 'provider', now())`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, env, "lift-optout", "--email", "ana@example.org", "--request", "her mailbox works again")
+	if code != 0 || !strings.Contains(out, "no longer blocked; the person's consent to it stands") || strings.Contains(out, "signs up") {
+		t.Fatalf("lift-optout of a block: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	var status string
+	if err := db.Get(&status, `SELECT email_status FROM subscribers WHERE email = 'ana@example.org'`); err != nil || status != "confirmed" {
+		t.Fatalf("email status after lifting a block: %q %v; want it still confirmed", status, err)
+	}
 }

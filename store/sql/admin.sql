@@ -252,3 +252,7 @@ RETURNING reason;
 UPDATE subscribers SET email_status = 'none', updated_at = $2
 WHERE email = $1 AND email_status = 'revoked'
 RETURNING id;
+
+-- name: admin_email_holder
+-- Who holds the address now, and whether their consent to it stands.
+SELECT id, email_status FROM subscribers WHERE email = $1;
