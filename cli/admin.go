@@ -258,7 +258,7 @@ func refuseOptedOut(ctx context.Context, st *store.Store, email, phone string) e
 		if s.Channel == "sms" {
 			flag, what = "--phone", "texts"
 		}
-		if s.Reason == store.SuppressedByRequest {
+		if store.ByRequest(s.Reason) {
 			why = append(why, fmt.Sprintf("%s opted out of %s on %s (via %s)", flag, what, stamp(s.CreatedAt), s.Source))
 		} else {
 			why = append(why, fmt.Sprintf("%s was refused for good by the provider on %s (%s)", flag, stamp(s.CreatedAt), s.Reason))
@@ -266,7 +266,7 @@ func refuseOptedOut(ctx context.Context, st *store.Store, email, phone string) e
 		switch {
 		case s.Channel == "sms":
 			lift = append(lift, "texts stay stopped until the person texts START to the rekindle number")
-		case s.Reason == store.SuppressedByRequest:
+		case store.ByRequest(s.Reason):
 			lift = append(lift, "if the person asks for their emails back, rekindle lift-optout --email ADDRESS --request HOW lifts it")
 		default:
 			lift = append(lift, "if the mailbox works again, rekindle lift-optout --email ADDRESS --request HOW lifts the block")

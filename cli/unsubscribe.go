@@ -48,7 +48,7 @@ func runUnsubscribe(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(sups) > 0 && (!found || status == "revoked") {
 		s := sups[0]
-		if s.Reason == store.SuppressedByRequest {
+		if store.ByRequest(s.Reason) {
 			fmt.Fprintf(env.Stdout, "unsubscribe: %s already opted out, since %s (via %s); nothing changed\n", shown, stamp(s.CreatedAt), s.Source)
 		} else {
 			fmt.Fprintf(env.Stdout, "unsubscribe: %s is already blocked since %s (the provider refused it: %s); nothing changed\n", shown, stamp(s.CreatedAt), s.Reason)

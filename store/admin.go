@@ -274,7 +274,7 @@ func (s *Store) ErasePerson(ctx context.Context, now time.Time, id int64) (Erase
 		// refusal of an address is kept too, but counted apart.
 		optouts, blocks := []string{}, []string{}
 		for _, k := range kept {
-			if k.Reason == SuppressedByRequest {
+			if ByRequest(k.Reason) {
 				optouts = append(optouts, k.Channel)
 			} else {
 				blocks = append(blocks, k.Channel)

@@ -78,6 +78,17 @@ func TestEraseRecordsTheOptOutsKept(t *testing.T) {
 		 ('sms', '+12025550177', 'unsubscribed', 'sms', '2030-01-01')`); err != nil {
 		t.Fatal(err)
 	}
+	// Eve's STOP reached rekindle first as Twilio's 21610 on a send: still
+	// her own request, so an opt-out, not a block.
+	if _, err := st.DB.ExecContext(ctx, `INSERT INTO subscribers (id, phone, timezone, created_at, updated_at)
+		VALUES (13, '+12025550178', 'UTC', '2030-01-01', '2030-01-01');
+		INSERT INTO suppressions (channel, address, reason, source, created_at) VALUES
+		 ('sms', '+12025550178', 'provider 21610', 'provider', '2030-01-01')`); err != nil {
+		t.Fatal(err)
+	}
+	if e := check("Eve, STOP seen first as Twilio 21610", 13, 1, "sms"); e.BlocksKept != 0 {
+		t.Errorf("Eve: erased event %+v, want her STOP counted as an opt-out, not a block", e)
+	}
 	if e := check("Dee, STOP and a refused mailbox", 12, 1, "sms"); e.BlocksKept != 1 || !slices.Equal(e.BlockChannels, []string{"email"}) {
 		t.Errorf("Dee: erased event %+v, want the refused mailbox counted apart (1 on email)", e)
 	}

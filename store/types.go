@@ -159,6 +159,14 @@ type Suppression struct {
 // provider's refusal of an address reads "provider <code>".
 const SuppressedByRequest = "unsubscribed"
 
+// ByRequest reports whether a suppression's reason is the person's own
+// request: rekindle's own record of it, or Twilio's 21610 (the number
+// texted STOP to the carrier, which may be recorded first when a status
+// callback arrives before the STOP itself).
+func ByRequest(reason string) bool {
+	return reason == SuppressedByRequest || reason == "provider 21610"
+}
+
 // Checkin is a check-in row.
 type Checkin struct {
 	ID           int64     `db:"id"`
