@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rekindle/rekindle/channel"
@@ -48,29 +47,6 @@ func loadConfig(env *Env, fs *flag.FlagSet) (*config.Config, error) {
 	cfg, _, err := config.LoadLookup(env.Lookup, fs)
 	return cfg, err
 }
-
-// loadPrograms reads the embedded programs, or those in dir, as
-// loadProgramsWith does, rendering their texts with the default settings
-// (the default REKINDLE_SMS_BRAND): for a caller that has no renderer at
-// hand. Whoever has one passes it to loadProgramsWith, so the check
-// measures the texts the deployment will send.
-func loadPrograms(dir string) (map[string]*programs.Program, error) {
-	r, err := defaultRenderer()
-	if err != nil {
-		return nil, err
-	}
-	progs, _, err := loadProgramsWith(dir, r)
-	return progs, err
-}
-
-// defaultRenderer renders with the settings' defaults.
-var defaultRenderer = sync.OnceValues(func() (*render.Renderer, error) {
-	cfg, _, err := config.LoadLookup(func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		return nil, err
-	}
-	return newRenderer(cfg)
-})
 
 // loadProgramsWith reads the embedded programs, or those in dir: a folder
 // of program folders, or one program's own folder. Each program must load
