@@ -294,16 +294,14 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked
 // was answered (an answer given the next morning must still be asked again
 // before the held phase begins) nor after it went out (a text held overnight
 // by quiet hours went out the next morning, the day the held phase's
-// lessons now begin on, shifted). A check-in with no calendar day counts
-// from the day it went out.
+// lessons now begin on, shifted). A check-in with no calendar day, or of a
+// track the person has since left, counts from the day it went out.
 func reaskAt(w *work, q *asked, days int) time.Time {
 	s := q.step
-	minute := time.Duration(askMinute(s)) * time.Minute
-	if s.Day != nil && !s.IsCron() {
-		// w.st.Shift already includes the extra days.
-		return w.st.StartDate.AddDate(0, 0, w.st.Origin+w.st.Shift+*s.Day).Add(minute)
+	if t := w.prog.Track(w.st.Track); s.Day != nil && !s.IsCron() && t != nil && slices.Contains(t.Steps, s) {
+		return w.st.civilOf(*s.Day, askMinute(s)) // w.st.Shift already includes the extra days
 	}
-	return LocalDate(q.opened, w.loc).AddDate(0, 0, days).Add(minute)
+	return LocalDate(q.opened, w.loc).AddDate(0, 0, days).Add(time.Duration(askMinute(s)) * time.Minute)
 }
 
 func askMinute(s *programs.Step) int {

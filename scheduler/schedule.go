@@ -58,7 +58,7 @@ func Next(p *programs.Program, st *State) (*Occurrence, error) {
 		}
 	}
 	if nextDay != nil {
-		civil := st.StartDate.AddDate(0, 0, st.Origin+st.Shift+*nextDay.Day).Add(time.Duration(nextDay.Minute()) * time.Minute)
+		civil := st.civilOf(*nextDay.Day, nextDay.Minute())
 		consider(&Occurrence{Step: nextDay, Key: nextDay.Key, Civil: civil, Due: Resolve(civil, st.Loc), Pos: nextPos})
 	}
 	for _, s := range t.Steps {
@@ -84,6 +84,12 @@ func Next(p *programs.Program, st *State) (*Occurrence, error) {
 		consider(&Occurrence{Step: s, Key: s.Key + "@" + civil.Format("2006-01-02"), Civil: civil, Due: Resolve(civil, st.Loc)})
 	}
 	return best, nil
+}
+
+// civilOf is the local wall-clock time of a day step of the current track
+// (its track day and minute of the day), as the calendar stands.
+func (st *State) civilOf(day, minute int) time.Time {
+	return st.StartDate.AddDate(0, 0, st.Origin+st.Shift+day).Add(time.Duration(minute) * time.Minute)
 }
 
 // Advance moves the state's cursors past o.
