@@ -36,7 +36,43 @@ func CheckDatabaseURL(dsn string) error {
 	if !strings.Contains(dsn, "=") {
 		return errors.New(want)
 	}
+	// Every setting is key=value; a word without = is most often the rest
+	// of a password with a space, which lib/pq's own error would quote.
+	for _, w := range settingWords(dsn) {
+		if !strings.Contains(w, "=") {
+			return errors.New("key=value settings: a word without =; a value holding spaces must be in single quotes (password='two words')")
+		}
+	}
 	return nil
+}
+
+// settingWords splits key=value settings at the spaces outside single
+// quotes.
+func settingWords(dsn string) []string {
+	var out []string
+	var b strings.Builder
+	quoted, escaped := false, false
+	for _, r := range dsn {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '\'':
+			quoted = !quoted
+		case !quoted && (r == ' ' || r == '\t' || r == '\n'):
+			if b.Len() > 0 {
+				out = append(out, b.String())
+				b.Reset()
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
 // parseProblem says in fixed words what url.Parse found wrong: its own
@@ -92,7 +128,13 @@ func passwordSpans(dsn string) [][2]int {
 		}
 	} else {
 		for _, m := range keywordPassword.FindAllStringSubmatchIndex(dsn, -1) {
-			spans = append(spans, [2]int{m[2], m[3]})
+			end := m[3]
+			if m[3] > m[2] && dsn[m[2]] != '\'' {
+				// An unquoted password with a space runs on to the next
+				// key=value setting: hide the words before it too.
+				end = unquotedEnd(dsn, m[3])
+			}
+			spans = append(spans, [2]int{m[2], end})
 		}
 	}
 	sort.Slice(spans, func(a, b int) bool { return spans[a][0] < spans[b][0] })
@@ -169,4 +211,24 @@ func RedactPassword(text, dsn string) string {
 		}
 	}
 	return text
+}
+
+// unquotedEnd extends an unquoted value ending at i over the following
+// words that are not settings (hold no =), as lib/pq would refuse them.
+func unquotedEnd(dsn string, i int) int {
+	end := i
+	for {
+		j := end
+		for j < len(dsn) && (dsn[j] == ' ' || dsn[j] == '\t' || dsn[j] == '\n') {
+			j++
+		}
+		k := j
+		for k < len(dsn) && dsn[k] != ' ' && dsn[k] != '\t' && dsn[k] != '\n' {
+			k++
+		}
+		if k == j || strings.Contains(dsn[j:k], "=") {
+			return end
+		}
+		end = k
+	}
 }

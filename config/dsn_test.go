@@ -127,3 +127,24 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// An unquoted password with a space in key=value settings is masked whole,
+// and the settings are refused before lib/pq could quote the rest of it.
+func TestKeyValuePasswordWithASpace(t *testing.T) {
+	dsn := "host=db password=se cretXYZ dbname=rekindle"
+	if got := RedactDatabaseURL(dsn, "********"); got != "host=db password=******** dbname=rekindle" {
+		t.Errorf("masked: %q", got)
+	}
+	if got := RedactDatabaseURL("host=db password=se cretXYZ", "********"); got != "host=db password=********" {
+		t.Errorf("masked at the end: %q", got)
+	}
+	err := CheckDatabaseURL(dsn)
+	if err == nil || strings.Contains(err.Error(), "cret") || !strings.Contains(err.Error(), "single quotes") {
+		t.Errorf("check: %v; want it refused, saying to quote, quoting nothing", err)
+	}
+	for _, ok := range []string{"host=db password='se cret' dbname=x", "host=/var/run/postgresql dbname=x", "dbname=x"} {
+		if err := CheckDatabaseURL(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+}
