@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rekindle/rekindle/logging"
 	"github.com/rekindle/rekindle/store"
@@ -17,7 +18,8 @@ import (
 // from the operator. A text opt-out is not lifted here: only the person
 // texting START to the number may lift it.
 func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
-	fs, _ := adminFlags(env, "lift-optout")
+	fs := flagSet(env, "lift-optout")
+	fs.String("database-url", "", "PostgreSQL URL (env DATABASE_URL)")
 	email := fs.String("email", "", "the address whose opt-out the person asked to lift")
 	phone := fs.String("phone", "", "refused: a text opt-out is lifted by the person texting START")
 	request := fs.String("request", "", "how and when the person asked, kept in the audit log (e.g. \"email to support, 2026-12-05\")")
@@ -32,21 +34,18 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 	case strings.TrimSpace(*request) == "":
 		return usagef("--request: say how and when the person asked for their emails back; it is kept in the audit log")
 	}
-	cfg, err := adminConfig(env, fs)
+	addr, _, err := contact(*email, "", "")
 	if err != nil {
 		return err
 	}
-	addr, _, err := contact(*email, "", cfg.DefaultRegion)
+	// The store alone: lifting plans nothing, so no program is loaded.
+	st, _, err := adminStore(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	a, err := wire(ctx, env, cfg, wireOptions{anyPrograms: true})
-	if err != nil {
-		return err
-	}
-	defer a.close()
+	defer st.Close()
 	shown := logging.MaskEmail(addr)
-	lifted, err := a.store.LiftEmailOptOut(ctx, a.clock.Now(), addr, strings.TrimSpace(*request))
+	lifted, err := st.LiftEmailOptOut(ctx, time.Now(), addr, strings.TrimSpace(*request))
 	if errors.Is(err, store.ErrNotOptedOut) {
 		return fmt.Errorf("lift-optout: %s has no opt-out to lift; nothing changed", shown)
 	}
