@@ -195,3 +195,9 @@ func TestSMSBrandIsPlainAndShort(t *testing.T) {
 	accepted(t, map[string]string{"REKINDLE_SMS_BRAND": "Harbour Street Coach"})
 	accepted(t, map[string]string{})
 }
+
+// Characters from GSM-7's extension table ([ ] { } and others) take two
+// septets each, so the brand's length is counted as SMS counts it.
+func TestSMSBrandLengthCountsSeptets(t *testing.T) {
+	refused(t, map[string]string{"REKINDLE_SMS_BRAND": "[Harbour] {Street} [Co]"}, "REKINDLE_SMS_BRAND", "as SMS counts them; at most 24")
+}

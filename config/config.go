@@ -414,7 +414,7 @@ var Table = []Var{
 		set: str(func(c *Config) *string { return &c.TwilioAPIKey })},
 	{Name: "TWILIO_API_SECRET", Default: "", Secret: true, Credential: "twilio-api-secret", Help: "Twilio API key secret",
 		set: str(func(c *Config) *string { return &c.TwilioAPISecret })},
-	{Name: "REKINDLE_TWILIO_FROM", Default: "", Help: "sending number (E.164, e.g. +12025550100), or a short code, alphanumeric sender ID or messaging service SID",
+	{Name: "REKINDLE_TWILIO_FROM", Default: "", Help: "sending number (E.164, e.g. +12025550100) or short code; not an alphanumeric sender ID, which nobody can reply to",
 		set: str(func(c *Config) *string { return &c.TwilioFrom })},
 	{Name: "REKINDLE_TWILIO_MESSAGING_SERVICE_SID", Default: "", Help: "messaging service (instead of a From number)",
 		set: str(func(c *Config) *string { return &c.TwilioMsgService })},
@@ -529,8 +529,9 @@ var Rules = []struct {
 				return fmt.Errorf("%q: %q is not in the GSM-7 alphabet of SMS, so every text would be sent as UCS-2; use plain quotes and hyphens", c.SMSBrand, r)
 			}
 		}
-		if n := len([]rune(c.SMSBrand)); n > maxSMSBrand {
-			return fmt.Errorf("%q: %d characters; at most %d, as it starts every text", c.SMSBrand, n, maxSMSBrand)
+		// Counted as SMS counts it: [ ] { } and a few others take two.
+		if n := smsseg.Count(c.SMSBrand).Units; n > maxSMSBrand {
+			return fmt.Errorf("%q: %d characters as SMS counts them; at most %d, as it starts every text", c.SMSBrand, n, maxSMSBrand)
 		}
 		return nil
 	}},

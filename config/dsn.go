@@ -36,43 +36,10 @@ func CheckDatabaseURL(dsn string) error {
 	if !strings.Contains(dsn, "=") {
 		return errors.New(want)
 	}
-	// Every setting is key=value; a word without = is most often the rest
-	// of a password with a space, which lib/pq's own error would quote.
-	for _, w := range settingWords(dsn) {
-		if !strings.Contains(w, "=") {
-			return errors.New("key=value settings: a word without =; a value holding spaces must be in single quotes (password='two words')")
-		}
+	if _, err := keyValuePasswords(dsn); err != nil {
+		return err
 	}
 	return nil
-}
-
-// settingWords splits key=value settings at the spaces outside single
-// quotes.
-func settingWords(dsn string) []string {
-	var out []string
-	var b strings.Builder
-	quoted, escaped := false, false
-	for _, r := range dsn {
-		switch {
-		case escaped:
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '\'':
-			quoted = !quoted
-		case !quoted && (r == ' ' || r == '\t' || r == '\n'):
-			if b.Len() > 0 {
-				out = append(out, b.String())
-				b.Reset()
-			}
-			continue
-		}
-		b.WriteRune(r)
-	}
-	if b.Len() > 0 {
-		out = append(out, b.String())
-	}
-	return out
 }
 
 // parseProblem says in fixed words what url.Parse found wrong: its own
@@ -91,9 +58,6 @@ func parseProblem(err error) string {
 	}
 	return "it is not a URL"
 }
-
-// keywordPassword finds password=... in key=value settings, quoted or not.
-var keywordPassword = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
 // queryPassword finds a password query parameter in a URL: lib/pq takes
 // postgres://host/db?password=... as well as the user information.
@@ -127,15 +91,10 @@ func passwordSpans(dsn string) [][2]int {
 			}
 		}
 	} else {
-		for _, m := range keywordPassword.FindAllStringSubmatchIndex(dsn, -1) {
-			end := m[3]
-			if m[3] > m[2] && dsn[m[2]] != '\'' {
-				// An unquoted password with a space runs on to the next
-				// key=value setting: hide the words before it too.
-				end = unquotedEnd(dsn, m[3])
-			}
-			spans = append(spans, [2]int{m[2], end})
-		}
+		// Settings that do not parse hide everything from the first
+		// password on: where its value ends cannot be told.
+		kv, _ := keyValuePasswords(dsn)
+		spans = append(spans, kv...)
 	}
 	sort.Slice(spans, func(a, b int) bool { return spans[a][0] < spans[b][0] })
 	var out [][2]int
@@ -213,22 +172,65 @@ func RedactPassword(text, dsn string) string {
 	return text
 }
 
-// unquotedEnd extends an unquoted value ending at i over the following
-// words that are not settings (hold no =), as lib/pq would refuse them.
-func unquotedEnd(dsn string, i int) int {
-	end := i
+// keyValuePasswords reads key=value settings as lib/pq does (spaces around
+// =, a value in single quotes where it begins, backslash escapes) and
+// returns the spans of the password values, quotes included. Settings it
+// cannot read are an error in fixed words, quoting nothing; the spans then
+// run from the first password to the end, as where it ends is unknown.
+func keyValuePasswords(dsn string) ([][2]int, error) {
+	var spans [][2]int
+	space := func(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v' }
+	i, n := 0, len(dsn)
+	fail := func(msg string) ([][2]int, error) {
+		if p := strings.Index(strings.ToLower(dsn), "password"); p >= 0 {
+			spans = append(spans, [2]int{p, n})
+		}
+		return spans, errors.New("key=value settings: " + msg)
+	}
 	for {
-		j := end
-		for j < len(dsn) && (dsn[j] == ' ' || dsn[j] == '\t' || dsn[j] == '\n') {
-			j++
+		for i < n && space(dsn[i]) {
+			i++
 		}
-		k := j
-		for k < len(dsn) && dsn[k] != ' ' && dsn[k] != '\t' && dsn[k] != '\n' {
-			k++
+		if i >= n {
+			return spans, nil
 		}
-		if k == j || strings.Contains(dsn[j:k], "=") {
-			return end
+		k := i
+		for i < n && dsn[i] != '=' && !space(dsn[i]) {
+			i++
 		}
-		end = k
+		key := dsn[k:i]
+		for i < n && space(dsn[i]) {
+			i++
+		}
+		if i >= n || dsn[i] != '=' || key == "" {
+			return fail("a word without =; a value holding spaces must be in single quotes (password='two words')")
+		}
+		i++
+		for i < n && space(dsn[i]) {
+			i++
+		}
+		v := i
+		if i < n && dsn[i] == '\'' {
+			i++
+			for ; i < n && dsn[i] != '\''; i++ {
+				if dsn[i] == '\\' {
+					i++
+				}
+			}
+			if i >= n {
+				return fail("a quoted value is not closed with a single quote")
+			}
+			i++
+		} else {
+			for ; i < n && !space(dsn[i]); i++ {
+				if dsn[i] == '\\' {
+					i++
+				}
+			}
+			i = min(i, n)
+		}
+		if strings.EqualFold(key, "password") && i > v {
+			spans = append(spans, [2]int{v, i})
+		}
 	}
 }

@@ -128,23 +128,37 @@ func firstLine(s string) string {
 	return line
 }
 
-// An unquoted password with a space in key=value settings is masked whole,
-// and the settings are refused before lib/pq could quote the rest of it.
-func TestKeyValuePasswordWithASpace(t *testing.T) {
-	dsn := "host=db password=se cretXYZ dbname=rekindle"
-	if got := RedactDatabaseURL(dsn, "********"); got != "host=db password=******** dbname=rekindle" {
-		t.Errorf("masked: %q", got)
+// key=value settings are read as lib/pq reads them: spaces around = are
+// fine, a value is quoted only where it begins. Settings lib/pq would
+// refuse are refused first, in words that quote nothing, and masked from
+// the password on, so no part of a password reaches an error or the
+// printed configuration.
+func TestKeyValuePasswordsAsLibPQReadsThem(t *testing.T) {
+	for _, c := range []struct{ dsn, masked string }{
+		{"host=db password='se cret' dbname=x", "host=db password=******** dbname=x"},
+		{"host=db password = s3cret dbname=x", "host=db password = ******** dbname=x"},
+		{"host=127.0.0.1 dbname = rk", "host=127.0.0.1 dbname = rk"},
+		{"host=/var/run/postgresql dbname=x", "host=/var/run/postgresql dbname=x"},
+		{`password=a\ b dbname=x`, "password=******** dbname=x"},
+	} {
+		if err := CheckDatabaseURL(c.dsn); err != nil {
+			t.Errorf("%q refused: %v", c.dsn, err)
+		}
+		if got := RedactDatabaseURL(c.dsn, "********"); got != c.masked {
+			t.Errorf("%q masked as %q, want %q", c.dsn, got, c.masked)
+		}
 	}
-	if got := RedactDatabaseURL("host=db password=se cretXYZ", "********"); got != "host=db password=********" {
-		t.Errorf("masked at the end: %q", got)
-	}
-	err := CheckDatabaseURL(dsn)
-	if err == nil || strings.Contains(err.Error(), "cret") || !strings.Contains(err.Error(), "single quotes") {
-		t.Errorf("check: %v; want it refused, saying to quote, quoting nothing", err)
-	}
-	for _, ok := range []string{"host=db password='se cret' dbname=x", "host=/var/run/postgresql dbname=x", "dbname=x"} {
-		if err := CheckDatabaseURL(ok); err != nil {
-			t.Errorf("%q refused: %v", ok, err)
+	for _, c := range []struct{ dsn, secret, why string }{
+		{"host=db password=se cretXYZ dbname=rekindle", "cretXYZ", "single quotes"},
+		{"host=db password='abc def", "def", "not closed"},
+		{"host=db password=abc'x yz' dbname=q", "yz", "single quotes"},
+	} {
+		err := CheckDatabaseURL(c.dsn)
+		if err == nil || strings.Contains(err.Error(), c.secret) || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("%q: %v; want it refused (%s), quoting nothing", c.dsn, err, c.why)
+		}
+		if got := RedactDatabaseURL(c.dsn, "********"); strings.Contains(got, c.secret) || !strings.HasPrefix(got, "host=db ") {
+			t.Errorf("%q masked as %q: part of the password shows, or the host is hidden", c.dsn, got)
 		}
 	}
 }
