@@ -59,6 +59,20 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "lift-optout: %s is no longer blocked; the person's consent to it stands, so their running programs email them again from their next step (lifted: %s)\n", shown, what)
 		return nil
 	}
+	if lifted.SubscriberID != 0 {
+		live, err := st.LiveEnrollments(ctx, lifted.SubscriberID)
+		if err != nil {
+			return err
+		}
+		if len(live) > 0 {
+			// A sign-up to a program they are in is refused as already
+			// signed up, so say how email can rejoin it.
+			fmt.Fprintf(env.Stdout, "lift-optout: %s is no longer opted out, but is not confirmed; the person is in %d running program(s) by text, and a sign-up to one they are in is refused while it runs, "+
+				"so email rejoins it only if you unenroll and enroll them again (their place starts over) or they sign up after it ends; nothing is emailed until then (lifted: %s)\n",
+				shown, len(live), what)
+			return nil
+		}
+	}
 	fmt.Fprintf(env.Stdout, "lift-optout: %s may be emailed again once the person signs up and confirms the address; nothing is sent until then (lifted: %s)\n", shown, what)
 	return nil
 }

@@ -20,8 +20,11 @@ func TestLiftOptOutAtThePersonsRequest(t *testing.T) {
 	refused(t, env, db, 1, "has no opt-out to lift; nothing changed", "lift-optout", "--email", "someone@example.org", "--request", "email to support")
 	refused(t, env, db, 2, "stray", "lift-optout", "--email", "ana@example.org", "stray", "--request", "x")
 
+	// Ana's program goes on by text: a sign-up to it would be refused as
+	// already signed up, and the operator is told so, with the way back.
 	code, out, errs := run(t, env, "lift-optout", "--email", "Ana@Example.org", "--request", "email to support, 5 Dec")
-	if code != 0 || !strings.Contains(out, "may be emailed again once the person signs up and confirms") || !strings.Contains(out, "lifted: unsubscribed") {
+	if code != 0 || !strings.Contains(out, "in 1 running program(s) by text") || !strings.Contains(out, "unenroll and enroll them again") ||
+		strings.Contains(out, "once the person signs up") || !strings.Contains(out, "lifted: unsubscribed") {
 		t.Fatalf("lift-optout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 	var n int
@@ -38,6 +41,19 @@ func TestLiftOptOutAtThePersonsRequest(t *testing.T) {
 	}
 	// Lifting again finds nothing to lift.
 	refused(t, env, db, 1, "has no opt-out to lift", "lift-optout", "--email", "ana@example.org", "--request", "again")
+
+	// Bo had email alone: unsubscribing ended his program, so a new sign-up
+	// is his way back.
+	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "bo@example.org", "--tz", "UTC"); code != 0 {
+		t.Fatalf("enroll: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, env, "unsubscribe", "--email", "bo@example.org"); code != 0 {
+		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
+	}
+	code, out, errs = run(t, env, "lift-optout", "--email", "bo@example.org", "--request", "phoned support")
+	if code != 0 || !strings.Contains(out, "may be emailed again once the person signs up and confirms") {
+		t.Fatalf("lift-optout for Bo: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
 }
 
 // A mailbox the provider refused for good (a bounce) that works again: the
