@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 
 	"github.com/rekindle/rekindle/internal/testdb"
@@ -25,19 +24,7 @@ type badCommand struct {
 // database holding one enrolled person: each exits 1 or 2 with one message
 // naming the flag at fault, and no table gains or loses a row.
 func TestBadInputCLI(t *testing.T) {
-	dsn := testdb.New(t)
-	env := map[string]string{"DATABASE_URL": dsn}
-	if code, out, errs := run(t, env, "migrate"); code != 0 {
-		t.Fatalf("migrate: %d %s %s", code, out, errs)
-	}
-	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--email", "ana@example.org", "--phone", "+351912345678", "--tz", "Europe/Lisbon", "--name", "Ana"); code != 0 {
-		t.Fatalf("enroll: %d %s %s", code, out, errs)
-	}
-	db, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	env, db := sweepDB(t)
 
 	broken := t.TempDir()
 	os.MkdirAll(filepath.Join(broken, "bad"), 0o755)
@@ -162,7 +149,7 @@ func TestBadInputCLI(t *testing.T) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := map[string]string{"DATABASE_URL": dsn, "REKINDLE_OUTBOX_DIR": t.TempDir(), "REKINDLE_LOG_LEVEL": "error"}
+			e := map[string]string{"DATABASE_URL": env["DATABASE_URL"], "REKINDLE_OUTBOX_DIR": t.TempDir(), "REKINDLE_LOG_LEVEL": "error"}
 			for k, v := range c.env {
 				e[k] = v
 			}

@@ -83,23 +83,31 @@ func TestProgramsLoadRefusesWhatValidateFails(t *testing.T) {
 	}
 }
 
-// On SIGHUP serve reloads programs through the same check: a program that
-// does not validate is refused and the running ones stay.
-func TestProgramsReloadRefusesWhatValidateFails(t *testing.T) {
-	dir := smsProgram(t, "Day one. Notice what you feel today and give it a name.")
-	var logs bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_PROGRAMS_DIR": dir}
-	env := &Env{Stdout: &logs, Stderr: &logs, Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+// wiredFor is the app serve runs, on a fresh database, with vars as its
+// environment; its log is returned for the test to read.
+func wiredFor(t *testing.T, vars map[string]string) (*app, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	vars["DATABASE_URL"] = testdb.New(t)
+	env := &Env{Stdout: logs, Stderr: logs, Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	cfg, err := loadConfig(env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	a, err := wire(ctx, env, cfg, wireOptions{migrate: true})
+	a, err := wire(context.Background(), env, cfg, wireOptions{migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
+	t.Cleanup(a.close)
+	return a, logs
+}
+
+// On SIGHUP serve reloads programs through the same check: a program that
+// does not validate is refused and the running ones stay.
+func TestProgramsReloadRefusesWhatValidateFails(t *testing.T) {
+	dir := smsProgram(t, "Day one. Notice what you feel today and give it a name.")
+	ctx := context.Background()
+	a, logs := wiredFor(t, map[string]string{"REKINDLE_PROGRAMS_DIR": dir})
 	running := a.progs["p"]
 
 	setSMS(t, dir, "It\u2019s day one. Notice what you feel today and give it a name.")
@@ -122,20 +130,8 @@ func TestProgramsReloadRefusesWhatValidateFails(t *testing.T) {
 // next start.
 func TestProgramsReloadChecksWithTheDeploymentsBrand(t *testing.T) {
 	dir := smsProgram(t, "Day one. Notice what you feel today and give it a name.")
-	var logs bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_PROGRAMS_DIR": dir,
-		"REKINDLE_SMS_BRAND": "Harbour Street Coach"}
-	env := &Env{Stdout: &logs, Stderr: &logs, Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-	cfg, err := loadConfig(env, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	a, err := wire(ctx, env, cfg, wireOptions{migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a, logs := wiredFor(t, map[string]string{"REKINDLE_PROGRAMS_DIR": dir, "REKINDLE_SMS_BRAND": "Harbour Street Coach"})
 	running := a.progs["p"]
 
 	long := strings.Repeat("Notice what you feel today. ", 9) + "Breathe slowly now"

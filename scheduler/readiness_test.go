@@ -68,6 +68,21 @@ func (f *readinessFixture) planUntilAsked(t *testing.T, key string) store.Checki
 	return store.Checkin{}
 }
 
+// notYetThrice answers "not yet" (2) to the readiness question each time
+// it is asked, three times, and returns what the third answer did.
+func (f *readinessFixture) notYetThrice(t *testing.T) []string {
+	t.Helper()
+	var res AnswerResult
+	for i, key := range []string{"readiness", "readiness#2", "readiness#3"} {
+		c := f.planUntilAsked(t, key)
+		var err error
+		if res, err = f.e.RecordAnswer(context.Background(), AnswerInput{CheckinID: c.ID, Text: "2", Source: "sms"}); err != nil {
+			t.Fatalf("answer %d: %v", i+1, err)
+		}
+	}
+	return res.Actions
+}
+
 // localDay is the person's calendar date of the delivery of step (any
 // channel), or "" when there is none.
 func (f *readinessFixture) localDay(t *testing.T, step string) (string, time.Time) {
@@ -115,16 +130,8 @@ func TestNotYetAnsweredNextMorningIsAskedAgainBeforeTheNextPhase(t *testing.T) {
 // that they are held.
 func TestThirdNotYetSaysTheNextPhaseBegins(t *testing.T) {
 	f := newReadinessFixture(t)
-	ctx := context.Background()
-	for i, key := range []string{"readiness", "readiness#2", "readiness#3"} {
-		c := f.planUntilAsked(t, key)
-		res, err := f.e.RecordAnswer(ctx, AnswerInput{CheckinID: c.ID, Text: "2", Source: "sms"})
-		if err != nil {
-			t.Fatalf("answer %d: %v", i+1, err)
-		}
-		if i == 2 && !slices.Equal(res.Actions, []string{"extend limit reached", "send healing-onward"}) {
-			t.Fatalf("third not yet: %v", res.Actions)
-		}
+	if acts := f.notYetThrice(t); !slices.Equal(acts, []string{"extend limit reached", "send healing-onward"}) {
+		t.Fatalf("third not yet: %v", acts)
 	}
 	planUntil(t, f.e, f.clk, f.clk.Now().Add(2*24*time.Hour), time.Hour)
 	held, onward := 0, 0
@@ -178,16 +185,8 @@ func TestExtendWithoutAtLimitStillAnswersAtTheLimit(t *testing.T) {
 			}
 		}
 	})
-	ctx := context.Background()
-	for i, key := range []string{"readiness", "readiness#2", "readiness#3"} {
-		c := f.planUntilAsked(t, key)
-		res, err := f.e.RecordAnswer(ctx, AnswerInput{CheckinID: c.ID, Text: "2", Source: "sms"})
-		if err != nil {
-			t.Fatalf("answer %d: %v", i+1, err)
-		}
-		if i == 2 && !slices.Equal(res.Actions, []string{"extend limit reached", "send healing-extension"}) {
-			t.Fatalf("third not yet without at_limit: %v; want the branch's own message", res.Actions)
-		}
+	if acts := f.notYetThrice(t); !slices.Equal(acts, []string{"extend limit reached", "send healing-extension"}) {
+		t.Fatalf("third not yet without at_limit: %v; want the branch's own message", acts)
 	}
 	planUntil(t, f.e, f.clk, f.clk.Now().Add(2*24*time.Hour), time.Hour)
 	held := 0
