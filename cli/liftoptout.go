@@ -65,10 +65,10 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		if len(live) > 0 {
-			// A sign-up to a program they are in is refused as already
-			// signed up, so say how email can rejoin it.
-			fmt.Fprintf(env.Stdout, "lift-optout: %s is no longer opted out, but is not confirmed; the person is in %d running program(s) by text, and a sign-up to one they are in is refused while it runs, "+
-				"so email rejoins it only if you unenroll and enroll them again (their place starts over) or they sign up after it ends; nothing is emailed until then (lifted: %s)\n",
+			// Signing up to a program they are in asks them to confirm the
+			// email (web/signup.go), and the program goes on meanwhile.
+			fmt.Fprintf(env.Stdout, "lift-optout: %s is no longer opted out, but is not confirmed; the person is in %d running program(s) by text: signing up to it again on the web page asks them to confirm the address, "+
+				"and their texts carry on meanwhile; nothing is emailed until they confirm (lifted: %s)\n",
 				shown, len(live), what)
 			return nil
 		}

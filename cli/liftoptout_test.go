@@ -20,10 +20,10 @@ func TestLiftOptOutAtThePersonsRequest(t *testing.T) {
 	refused(t, env, db, 1, "has no opt-out to lift; nothing changed", "lift-optout", "--email", "someone@example.org", "--request", "email to support")
 	refused(t, env, db, 2, "stray", "lift-optout", "--email", "ana@example.org", "stray", "--request", "x")
 
-	// Ana's program goes on by text: a sign-up to it would be refused as
-	// already signed up, and the operator is told so, with the way back.
+	// Ana's program goes on by text: signing up to it again asks her to
+	// confirm the email (web: TestSignupAgainAfterALiftedOptOutAsksToConfirmTheEmail).
 	code, out, errs := run(t, env, "lift-optout", "--email", "Ana@Example.org", "--request", "email to support, 5 Dec")
-	if code != 0 || !strings.Contains(out, "in 1 running program(s) by text") || !strings.Contains(out, "unenroll and enroll them again") ||
+	if code != 0 || !strings.Contains(out, "in 1 running program(s) by text") || !strings.Contains(out, "signing up to it again on the web page asks them to confirm") ||
 		strings.Contains(out, "once the person signs up") || !strings.Contains(out, "lifted: unsubscribed") {
 		t.Fatalf("lift-optout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}

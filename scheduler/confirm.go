@@ -24,7 +24,8 @@ const (
 const ConfirmResendGap = 10 * time.Minute
 
 // PlanConfirmations queues the confirmation messages for a pending
-// enrollment: an email with its confirm link and/or an SMS asking for YES,
+// enrollment (and, for a running one, only the email's, when the address
+// on file is not confirmed): an email with its confirm link and/or an SMS asking for YES,
 // for each channel the person has not opted out of. A channel confirmed
 // earlier (a returning person) is asked again: this enrollment waits for
 // their own answer, not for someone who typed their address. They go
@@ -38,7 +39,14 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 		if err != nil {
 			return err
 		}
-		if row.Status != "pending" {
+		// A running program is asked only to confirm an email on file that
+		// is not confirmed (its owner signed up again, say after an opt-out
+		// was lifted): the rest of the program goes on as it is.
+		running := row.Status == "active" || row.Status == "paused"
+		switch {
+		case row.Status == "pending":
+		case running && row.Email != "" && (row.EmailStatus == "none" || row.EmailStatus == "pending"):
+		default:
 			return nil
 		}
 		now := e.Clock.Now()
@@ -87,6 +95,19 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 			}
 			b.Deliveries = append(b.Deliveries, d)
 			return nil
+		}
+		if running {
+			if row.EmailStatus == "none" {
+				// Pending is what the confirm link turns confirmed.
+				if err := e.Store.SetChannelStatus(ctx, tx, now, row.SubscriberID, "email", "pending"); err != nil {
+					return err
+				}
+			}
+			if err := add("email", ConfirmEmailStep, row.Email); err != nil {
+				return fmt.Errorf("confirm email: %w", err)
+			}
+			_, err = e.Store.WritePlan(ctx, tx, now, b)
+			return err
 		}
 		asked := func(status string) bool { return status == "pending" || status == "confirmed" }
 		if asked(row.EmailStatus) {

@@ -36,3 +36,18 @@ func (s *Store) PendingEnrollmentOf(ctx context.Context, email, phone, program s
 	}
 	return id, nil
 }
+
+// RunningEnrollmentToReconfirm returns the person's running enrollment in
+// program when the email they gave is on file but not confirmed (never, or
+// since an opt-out of it was lifted), or ErrNotFound.
+func (s *Store) RunningEnrollmentToReconfirm(ctx context.Context, email, program string) (int64, error) {
+	var id int64
+	err := s.stmt(nil, "running_enrollment_to_reconfirm").GetContext(ctx, &id, email, program)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: running enrollment to reconfirm: %w", err)
+	}
+	return id, nil
+}

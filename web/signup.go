@@ -125,31 +125,48 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	return req, nil
 }
 
+// signupOutcome is what a sign-up did.
+type signupOutcome int
+
+const (
+	signedUp       signupOutcome = iota // a new enrollment, waiting for confirmation
+	askedAgain                          // the sign-up was there, waiting: its confirmation went out again
+	emailToConfirm                      // already in the program; the email given, not confirmed, is asked to be
+)
+
 // enroll creates the pending enrollment and sends the confirmations. A
 // person whose sign-up to this program still waits for confirmation (the
-// message never came, or its link lapsed) is sent it again instead, and
-// again is true; one already in the program gets store.ErrAlreadyEnrolled.
-// An address that opted out, or that clashes with the person on file, is
-// refused with fe, naming the field, and nothing changes.
-func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again bool, fe *fieldError, err error) {
+// message never came, or its link lapsed) is sent it again instead
+// (askedAgain). One already in the program whose email on file is not
+// confirmed (never, or since an opt-out of it was lifted) is asked to
+// confirm it, and the program goes on meanwhile (emailToConfirm). Anyone
+// else already in the program gets store.ErrAlreadyEnrolled. An address
+// that opted out, or that clashes with the person on file, is refused with
+// fe, naming the field, and nothing changes.
+func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (out signupOutcome, fe *fieldError, err error) {
 	if fe, err := s.optedOut(r.Context(), req); fe != nil || err != nil {
-		return false, fe, err
+		return signedUp, fe, err
 	}
 	_, eid, err := s.Engine.Enroll(r.Context(), req)
 	if fe := contactFieldError(err); fe != nil {
-		return false, fe, nil
+		return signedUp, fe, nil
 	}
 	if errors.Is(err, store.ErrAlreadyEnrolled) {
-		pending, perr := s.Engine.Store.PendingEnrollmentOf(r.Context(), req.Email, req.Phone, req.Program)
+		id, perr := s.Engine.Store.PendingEnrollmentOf(r.Context(), req.Email, req.Phone, req.Program)
+		out = askedAgain
+		if errors.Is(perr, store.ErrNotFound) {
+			id, perr = s.Engine.Store.RunningEnrollmentToReconfirm(r.Context(), req.Email, req.Program)
+			out = emailToConfirm
+		}
 		if perr != nil {
 			if !errors.Is(perr, store.ErrNotFound) {
 				s.Log.Error("web: find pending sign-up", "err", perr)
 			}
-			return false, nil, err
+			return signedUp, nil, err
 		}
-		eid, again = pending, true
+		eid = id
 	} else if err != nil {
-		return false, nil, err
+		return signedUp, nil, err
 	}
 	if s.Confirm != nil {
 		if err := s.Confirm(r.Context(), eid); err != nil {
@@ -157,7 +174,7 @@ func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (again boo
 			s.Log.Error("web: send confirmation", "enrollment", eid, "err", err)
 		}
 	}
-	return again, nil, nil
+	return out, nil, nil
 }
 
 // ---- the form ----
@@ -240,8 +257,9 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	req, fe := s.validate(in, r, "web")
 	var err error
+	out := signedUp
 	if fe == nil {
-		_, fe, err = s.enroll(r, req)
+		out, fe, err = s.enroll(r, req)
 	}
 	if fe != nil {
 		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
@@ -253,6 +271,12 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if err != nil {
 		s.oops(w, r, err)
+		return
+	}
+	if out == emailToConfirm {
+		s.message(w, http.StatusOK, "Please confirm your email address",
+			"You're already in "+p.Title+". We've sent an email to "+strings.TrimSpace(in.Email)+": press the confirm button in it and your messages will come by email as well.",
+			"Until then, everything carries on as it is now. If the email isn't there in a few minutes, have a look in your spam folder.")
 		return
 	}
 	s.inboxPage(w, in)
@@ -340,10 +364,10 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "api")
-	var again bool
+	out := signedUp
 	var err error
 	if fe == nil {
-		again, fe, err = s.enroll(r, req)
+		out, fe, err = s.enroll(r, req)
 	}
 	if fe != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
@@ -357,7 +381,7 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusInternalServerError, "", "something went wrong on our side; try again later")
 		return
 	}
-	if again { // the sign-up was there, waiting: its confirmation went out again
+	if out != signedUp { // the sign-up or the person was there: a confirmation went out again
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
 		return
 	}

@@ -78,3 +78,13 @@ WHERE (($1 <> '' AND s.email = $1) OR ($2 <> '' AND s.phone = $2))
   AND e.program = $3 AND e.status = 'pending'
 ORDER BY e.id
 LIMIT 1;
+
+-- name: running_enrollment_to_reconfirm
+-- A person's running enrollment in a program ($2) whose email ($1), on file
+-- and given again at sign-up, is not confirmed: it never was, or an opt-out
+-- of it was lifted. Signing up again asks them to confirm it.
+SELECT e.id FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id
+WHERE $1 <> '' AND s.email = $1 AND s.email_status IN ('none', 'pending')
+  AND e.program = $2 AND e.status IN ('active', 'paused')
+ORDER BY e.id
+LIMIT 1;
