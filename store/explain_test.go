@@ -122,6 +122,10 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_person_enrollments", []any{int64(300)}},
 		{"admin_person_checkins", []any{int64(300)}},
 		{"admin_person_erasure", []any{int64(300)}},
+		// A sign-up again: the person's pending, or running to reconfirm,
+		// enrollment in the program.
+		{"pending_enrollment_of", []any{"p300@example.org", "", "rekindle"}},
+		{"running_enrollment_to_reconfirm", []any{"p300@example.org", "rekindle"}},
 		// What every /metrics scrape reads.
 		{"delivery_in_flight_counts", nil},
 		// Export and erase: enrollments by index; deliveries are also read
