@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"strings"
 	"time"
 
@@ -17,10 +18,6 @@ import (
 )
 
 func runBench(ctx context.Context, env *Env, args []string) error {
-	cfg, err := loadConfig(env, nil)
-	if err != nil {
-		return err
-	}
 	fs := flagSet(env, "bench")
 	var o bench.Options
 	fs.IntVar(&o.Enrollments, "enrollments", 100_000, "people to seed")
@@ -30,8 +27,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&o.Clustered, "clustered", false, "seed the due people as the first rows instead of spread evenly through the table")
 	fs.Float64Var(&o.Rate, "rate", 0, "sustain this many messages a second (with --duration) and report due -> handed-off latency")
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long to sustain --rate")
-	fs.DurationVar(&o.Tick, "tick", cfg.Tick, "idle poll of the planner and dispatcher loops (REKINDLE_TICK)")
-	fs.IntVar(&o.Workers, "workers", cfg.EmailWorkers, "dispatcher workers (REKINDLE_EMAIL_WORKERS)")
+	fs.DurationVar(&o.Tick, "tick", 0, "idle poll of the planner and dispatcher loops (default REKINDLE_TICK)")
+	fs.IntVar(&o.Workers, "workers", 0, "dispatcher workers (default REKINDLE_EMAIL_WORKERS)")
 	fs.IntVar(&o.PoolSize, "pool", 8, "database connections of the engine")
 	fs.IntVar(&o.PlanBatch, "plan-batch", 0, "enrollments per planner transaction (default: the engine's)")
 	fs.IntVar(&o.ClaimBatch, "claim-batch", 0, "deliveries per dispatcher claim (default: the engine's)")
@@ -47,6 +44,20 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	// --database-url stands in for DATABASE_URL before the environment is
+	// checked, so a bad value there does not stop a bench given its own.
+	cfg, err := adminConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["tick"] {
+		o.Tick = cfg.Tick
+	}
+	if !set["workers"] {
+		o.Workers = cfg.EmailWorkers
+	}
 	if err := o.Check(); err != nil {
 		return usagef("%v", err)
 	}
@@ -58,8 +69,6 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if dsn, err = store.EnsureDatabase(ctx, cfg.DatabaseURL, *name); err != nil {
 			return store.RedactError(err, cfg.DatabaseURL)
 		}
-	} else if err := checkDatabaseURL(dsn); err != nil {
-		return err
 	}
 	db, err := store.OpenBench(ctx, dsn)
 	if err != nil {

@@ -70,3 +70,16 @@ func TestDemoUsesTheConfiguredDatabaseURL(t *testing.T) {
 		t.Fatalf("config: exit %d: %s%s", code, out, errs)
 	}
 }
+
+// --database-url stands in for DATABASE_URL: a bad value in the environment
+// does not stop demo or bench given a good one, and it is the flag's server
+// they try.
+func TestDatabaseURLFlagOverridesABadEnvironment(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://root:pw@h:notaport/x"}
+	for _, cmd := range []string{"demo", "bench"} {
+		code, out, errs := run(t, env, cmd, "--database-url", "postgres://u@127.0.0.1:1/x?sslmode=disable")
+		if code != 1 || strings.Contains(errs, "invalid port") || !strings.Contains(errs, "127.0.0.1:1") {
+			t.Errorf("%s --database-url: exit %d: %s%s; want the flag's server tried, not the environment's refused", cmd, code, out, errs)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: database rekindle_demo on the local server)")
 	outbox := fs.String("outbox", "", "file channel folder (default REKINDLE_OUTBOX_DIR or ./outbox)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this much real time")
-	programsDir := programsDirFlags(fs)
+	programsDirFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -54,15 +54,15 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--replies: %w", err)
 	}
-	cfg, err := loadConfig(env, nil)
+	// --database-url and --programs-dir stand in for their variables before
+	// the environment is checked, so a bad value there does not stop a demo
+	// given its own.
+	cfg, err := adminConfig(env, fs)
 	if err != nil {
 		return err
 	}
 	if *outbox != "" {
 		cfg.OutboxDir = *outbox
-	}
-	if d := programsDir(); d != "" {
-		cfg.ProgramsDir = d
 	}
 	// Every flag is checked before the demo database is created.
 	if err := checkName(*name); err != nil {
@@ -75,11 +75,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
-	}
-	if *dbURL != "" {
-		if err := checkDatabaseURL(*dbURL); err != nil {
-			return err
-		}
 	}
 	if cfg.DatabaseURL, err = demoDatabase(ctx, *dbURL, cfg.DatabaseURL); err != nil {
 		return err
