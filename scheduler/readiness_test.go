@@ -261,3 +261,33 @@ func TestLateFirstAnswerIsKeptButDoesNotBranch(t *testing.T) {
 		t.Fatalf("second late answer: %v, want ErrAnswerWindowEnd", err)
 	}
 }
+
+// A "not yet" that arrives after the self-improvement phase's first lesson
+// went out still holds the rest of that phase for the extra week, and the
+// message that says so does not pretend the first lesson never came.
+func TestNotYetAfterTheNextPhaseBeganHoldsTheRest(t *testing.T) {
+	f := newReadinessFixture(t)
+	c := f.planUntilAsked(t, "readiness")
+	asked := c.OpenedAt.In(f.london)
+	noon := time.Date(asked.Year(), asked.Month(), asked.Day()+1, 12, 30, 0, 0, f.london)
+	planUntil(t, f.e, f.clk, noon, time.Hour)
+	f.clk.Set(noon)
+	if day, _ := f.localDay(t, "lesson-10"); day != noon.Format("2006-01-02") {
+		t.Fatalf("lesson-10 planned for %q; want it out this morning, before the answer", day)
+	}
+	res, err := f.e.RecordAnswer(context.Background(), AnswerInput{CheckinID: c.ID, Text: "not yet", Source: "sms"})
+	if err != nil || !slices.Contains(res.Actions, "send healing-extension") {
+		t.Fatalf("not yet at noon: %+v %v", res, err)
+	}
+	planUntil(t, f.e, f.clk, noon.Add(10*24*time.Hour), time.Hour)
+	_, againAt := f.localDay(t, "readiness#2")
+	_, lesson11 := f.localDay(t, "lesson-11")
+	if againAt.IsZero() || lesson11.IsZero() || !lesson11.After(againAt) {
+		t.Fatalf("lesson-11 at %s, asked again at %s; want the rest of the phase held until after the question", lesson11, againAt)
+	}
+	p := f.e.Programs()["rekindle"]
+	msg := p.Content[p.Step("healing-extension").ContentRef].Body
+	if !strings.Contains(msg, "If the first self-improvement lesson reached you before your answer did") {
+		t.Fatalf("the extension message does not speak to a lesson already sent:\n%s", msg)
+	}
+}
