@@ -24,10 +24,16 @@ WHERE id = $1 AND status = 'paused';
 -- name: shift_queued_deliveries
 -- On resume: what was held for the person (and anything still queued) goes
 -- back to the queue, shifted by the pause. An enrollment's deliveries are
--- found through delivery_keys (migration 00007).
-UPDATE deliveries
-SET status = 'queued', not_before = greatest(not_before + $3 * interval '1 day', $2), updated_at = $2
-WHERE id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND status IN ('queued', 'held');
+-- found through delivery_keys (migration 00007). The shift is in the
+-- enrollment's local calendar days, not in 24-hour steps in the session's
+-- zone: a 09:00 lesson stays at 09:00 local across a DST change.
+UPDATE deliveries d
+SET status = 'queued',
+    not_before = greatest(((d.not_before AT TIME ZONE e.timezone) + $3 * interval '1 day') AT TIME ZONE e.timezone, $2),
+    updated_at = $2
+FROM enrollments e
+WHERE e.id = $1
+  AND d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND d.status IN ('queued', 'held');
 
 -- name: hold_queued_of_enrollment
 -- On pause: the person's queued messages leave the queue until they resume
