@@ -12,6 +12,7 @@ import (
 func TestResolveDST(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	lh, _ := time.LoadLocation("Australia/Lord_Howe") // a 30-minute DST shift
+	berlin, _ := time.LoadLocation("Europe/Berlin")
 	cases := []struct {
 		civil string
 		loc   *time.Location
@@ -25,6 +26,9 @@ func TestResolveDST(t *testing.T) {
 		{"2026-11-01T02:00:00Z", ny, "2026-11-01T07:00:00Z"},
 		{"2026-03-08T09:00:00Z", ny, "2026-03-08T13:00:00Z"},
 		{"2026-04-05T01:45:00Z", lh, "2026-04-04T14:45:00Z"}, // Lord Howe overlap: first, at +11:00 (not 15:15Z at +10:30)
+		// Berlin overlap, where Go's time.Date picks the second occurrence
+		// (01:30Z, CET): the first is an hour earlier, CEST.
+		{"2026-10-25T02:30:00Z", berlin, "2026-10-25T00:30:00Z"},
 	}
 	for _, c := range cases {
 		got := Resolve(utc(c.civil), c.loc)
