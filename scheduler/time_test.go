@@ -58,6 +58,24 @@ func TestQuietDefer(t *testing.T) {
 	}
 }
 
+// A window that does not wrap past midnight, 00:00-07:00: its first minute
+// is quiet and its last is not, and it ends on the same local day.
+func TestQuietDeferWithinOneDay(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	q := Quiet{Start: 0, End: 7 * 60}
+	cases := []struct{ in, want string }{
+		{"2026-06-09T22:00:00Z", "2026-06-10T05:00:00Z"}, // 00:00 sharp: quiet until 07:00
+		{"2026-06-10T02:00:00Z", "2026-06-10T05:00:00Z"}, // 04:00 -> 07:00 same day
+		{"2026-06-10T05:00:00Z", "2026-06-10T05:00:00Z"}, // 07:00: untouched
+		{"2026-06-09T21:59:00Z", "2026-06-09T21:59:00Z"}, // 23:59: untouched
+	}
+	for _, c := range cases {
+		if got := q.Defer(utc(c.in), berlin); !got.Equal(utc(c.want)) {
+			t.Errorf("Defer(%s) in 00:00-07:00 = %s, want %s", c.in, got.UTC().Format(time.RFC3339), c.want)
+		}
+	}
+}
+
 // Through the real planner and database: each step exactly once, at the
 // instant the design promises.
 func TestPlannerDST(t *testing.T) {
