@@ -17,8 +17,12 @@ var ErrSchemaTooNew = errors.New("the database schema is newer than this binary 
 
 func provider(db *sql.DB) (*goose.Provider, error) {
 	// The session locker holds a Postgres advisory lock while migrating, so
-	// instances starting together apply each migration once.
-	locker, err := lock.NewPostgresSessionLocker()
+	// instances starting together apply each migration once. One waiting
+	// for the lock tries again every second (goose's default is every 5 s,
+	// which held up every instance but the first by seconds after a
+	// migration of a few milliseconds); it still gives up after 5 minutes
+	// (300 tries), as by default. A second is the shortest goose allows.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
