@@ -166,7 +166,7 @@ func TestStatusCallbackBeforeSIDRecordedFailed21610(t *testing.T) {
 	}
 
 	f.wantDelivery(s.id, "failed", "21610")
-	f.wantSuppressedAlone(t, s.phone, untouched{email: "quickstop@example.org", emails: emails, otherPhone: "+447700900313", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
+	f.wantSuppressedAlone(t, s.phone, "21610", untouched{email: "quickstop@example.org", emails: emails, otherPhone: "+447700900313", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
 	if got := f.kept(); got != "" {
 		t.Errorf("kept callbacks %q after they were applied", got)
 	}

@@ -24,6 +24,8 @@ func smsStatusReport(sid, status, code string) store.DeliveryReport {
 	if code != "" {
 		rep.Err += " (error " + code + ")"
 	}
+	// Judged by the code whatever the status: Twilio reports a number that
+	// no longer exists (30005) or a landline (30006) as 'undelivered'.
 	if n, err := strconv.Atoi(code); err == nil && channel.TwilioCodeSuppresses(n) {
 		rep.Suppress = &store.Suppression{Reason: "provider " + code, Source: "twilio-status"}
 	}

@@ -370,7 +370,7 @@ func TestStatusCallbackFailed21610Suppresses(t *testing.T) {
 	f.callback(s, "failed", "21610")
 
 	f.wantDelivery(s.id, "failed", "21610")
-	f.wantSuppressedAlone(t, s.phone, untouched{email: "stop@example.org", emails: emails, otherPhone: "+447700900305", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
+	f.wantSuppressedAlone(t, s.phone, "21610", untouched{email: "stop@example.org", emails: emails, otherPhone: "+447700900305", otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
 
 	// A replay changes nothing, and a later opt-in (START removes the
 	// suppression) is not undone by it.
@@ -388,6 +388,30 @@ func TestStatusCallbackFailed21610Suppresses(t *testing.T) {
 	f.wantMetric(hookResult("ok"), "1")
 	f.wantMetric(hookResult("unchanged"), "1")
 	f.wantMetric(`rekindle_deliveries_total{channel="sms",status="failed"}`, "1")
+}
+
+// 30005 (the number no longer exists) and 30006 (a landline, or a carrier
+// that cannot be reached) come as 'undelivered', not 'failed', yet are just
+// as permanent: the number is suppressed and its queued texts cancelled, as
+// for 21610, while the person's email and other people's texts go on.
+func TestStatusCallbackUndeliveredPermanentSuppresses(t *testing.T) {
+	for i, code := range []string{"30005", "30006"} {
+		t.Run(code, func(t *testing.T) {
+			f := newStatusFixture(t)
+			phone, other := "+44770090032"+string(rune('0'+2*i)), "+44770090032"+string(rune('1'+2*i))
+			f.enroll("gone@example.org", phone)
+			f.enroll("other@example.org", other)
+			s := f.sendWelcomes()[phone]
+			_, emails := f.planLater(phone, "gone@example.org")
+			otherSMS, otherEmails := f.planLater(other, "other@example.org")
+
+			f.callback(s, "undelivered", code)
+
+			f.wantDelivery(s.id, "undelivered", code)
+			f.wantSuppressedAlone(t, phone, code, untouched{email: "gone@example.org", emails: emails, otherPhone: other, otherSMS: otherSMS, otherEmail: "other@example.org", otherEmails: otherEmails})
+			f.wantMetric(`rekindle_deliveries_total{channel="sms",status="undelivered"}`, "1")
+		})
+	}
 }
 
 func TestStatusCallbackBadSignatureChangesNothing(t *testing.T) {
@@ -463,17 +487,17 @@ type untouched struct {
 	emails, otherSMS, otherEmails int
 }
 
-// wantSuppressedAlone checks what a 21610 report does: the number is
-// suppressed once (reason "provider 21610", source twilio-status), its
+// wantSuppressedAlone checks what a permanent report does: the number is
+// suppressed once (reason "provider " + code, source twilio-status), its
 // queued SMS are cancelled, one audit event is written, and nothing in u
 // changes.
-func (f *statusFixture) wantSuppressedAlone(t *testing.T, phone string, u untouched) {
+func (f *statusFixture) wantSuppressedAlone(t *testing.T, phone, code string, u untouched) {
 	t.Helper()
 	var reason, source string
 	if err := f.e.Store.DB.QueryRow(`SELECT reason, source FROM suppressions WHERE channel = 'sms' AND address = $1`, phone).Scan(&reason, &source); err != nil {
 		t.Fatalf("the number was not suppressed: %v", err)
 	}
-	if reason != "provider 21610" || source != "twilio-status" {
+	if reason != "provider "+code || source != "twilio-status" {
 		t.Errorf("suppression %q from %q", reason, source)
 	}
 	if n := f.count(`SELECT count(*) FROM suppressions`); n != 1 {
@@ -494,7 +518,7 @@ func (f *statusFixture) wantSuppressedAlone(t *testing.T, phone string, u untouc
 	if n := f.count(`SELECT count(*) FROM deliveries WHERE channel = 'email' AND to_addr = $1 AND status = 'queued'`, u.otherEmail); n != u.otherEmails {
 		t.Errorf("someone else's queued emails went %d -> %d", u.otherEmails, n)
 	}
-	if n := f.count(`SELECT count(*) FROM events WHERE kind = 'suppressed' AND data->>'reason' = 'provider 21610'`); n != 1 {
+	if n := f.count(`SELECT count(*) FROM events WHERE kind = 'suppressed' AND data->>'reason' = $1`, "provider "+code); n != 1 {
 		t.Errorf("%d suppression events, want 1", n)
 	}
 }
