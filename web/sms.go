@@ -112,14 +112,15 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		}
 		return s
 	}
+	suppressed, err := s.Engine.Store.SuppressedChannels(ctx, "", from)
+	if err != nil {
+		return "", "", err
+	}
+	optedOut := contains(suppressed, "sms") || known && sub.SMSStatus == "revoked"
 	// YES is one of Twilio's opt-in words: from a number that texted STOP it
 	// means START, which Twilio has just acted on, and we follow.
-	if word == "YES" {
-		if suppressed, err := s.Engine.Store.SuppressedChannels(ctx, "", from); err != nil {
-			return "", "", err
-		} else if contains(suppressed, "sms") {
-			word = "START"
-		}
+	if word == "YES" && contains(suppressed, "sms") {
+		word = "START"
 	}
 	switch {
 	case contains(stopWords, word):
@@ -158,6 +159,13 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to stop."), "start", nil
 	case contains(helpWords, word):
 		return quiet(s.helpText(ctx, sub.ID, known)), "help", nil
+	}
+	if optedOut {
+		// After STOP a number hears nothing more from us but the answers
+		// to its keywords (carriers require it, and the person asked for
+		// quiet); an ordinary text is not acted on either, as texts are
+		// the channel they left.
+		return "", "ignored: number opted out", nil
 	}
 	if !known {
 		return "We don't have this number on file. Reply HELP for help or STOP to stop texts.", "unknown number", nil
