@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -198,7 +197,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "There's nothing running to pause right now. Reply RESUME if you paused earlier.", "pause: nothing active", nil
 		}
 		if days > 0 {
-			return fmt.Sprintf("Paused for %d days. We'll pick up where you left off; reply RESUME to come back sooner.", days), "paused", nil
+			return "Paused for " + plural(days, "day") + ". We'll pick up where you left off; reply RESUME to come back sooner.", "paused", nil
 		}
 		return "Paused. Take the time you need; reply RESUME whenever you're ready to continue.", "paused", nil
 	}
@@ -377,6 +376,14 @@ func replyWord(body, optOutType string) string {
 		return t
 	}
 	return word
+}
+
+// plural is a count and its noun, "1 day" or "3 days".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func contains(list []string, w string) bool {
