@@ -332,7 +332,7 @@ func signUpAndConfirm(t *testing.T, ctx context.Context, db browserDB, base, out
 	if resp.Status != 200 {
 		t.Fatalf("submit: status %d, page: %s", resp.Status, text("main"))
 	}
-	if h, p := text("h1"), text("main"); h != "Almost there: please confirm" || !strings.Contains(p, "We've sent an email to "+email) {
+	if h, p := text("h1"), text("main"); h != "Thank you: please check your messages" || !strings.Contains(p, "an email with a confirm button is on its way") || !strings.Contains(p, email) {
 		t.Fatalf("after submitting: %q\n%s", h, p)
 	}
 

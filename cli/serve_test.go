@@ -62,7 +62,7 @@ func TestServeSignupConfirmActivates(t *testing.T) {
 
 	body := `{"program":"rekindle","first_name":"Rae","email":"rae@example.org","timezone":"Europe/Dublin","consent_email":true}`
 	r, err := http.Post(base+"/api/v1/subscriptions", "application/json", strings.NewReader(body))
-	if err != nil || r.StatusCode != 201 {
+	if err != nil || r.StatusCode != 202 {
 		t.Fatalf("subscribe: %v %v", r, err)
 	}
 	// The confirmation email is sent through the outbox with its link.

@@ -23,6 +23,14 @@ const (
 // first never arrived or its link lapsed).
 const ConfirmResendGap = 10 * time.Minute
 
+// ConfirmationAt is when a confirmation planned at now goes out on ch to
+// someone in loc: now, or the end of the program's quiet hours for ch, as
+// PlanConfirmations plans it. The sign-up page uses it to say when a text
+// will come, rather than that it has been sent.
+func (e *Engine) ConfirmationAt(p *programs.Program, ch string, now time.Time, loc *time.Location) time.Time {
+	return e.quietFor(p, ch).Defer(now, loc)
+}
+
 // PlanConfirmations queues the confirmation messages for a pending
 // enrollment (and, for a running one, only the email's, when the address
 // on file is not confirmed): an email with its confirm link and/or an SMS asking for YES,

@@ -130,7 +130,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "form: unknown zone", method: "POST", path: "/subscribe/basic", ctype: "form", body: form("timezone", "Nowhere/Land"), header: cookie, want: 400, field: `id="timezone-error"`},
 		{name: "form: zone with a NUL", method: "POST", path: "/subscribe/basic", ctype: "form", body: form("timezone", "Europe/London\x00"), header: cookie, want: 400, field: `id="timezone-error"`},
 		// The honeypot is a bot's mistake: it gets the usual page and nothing happens.
-		{name: "form: honeypot filled", method: "POST", path: "/subscribe/basic", ctype: "form", body: form("website", "http://spam.example"), header: cookie, want: 200, field: "please confirm"},
+		{name: "form: honeypot filled", method: "POST", path: "/subscribe/basic", ctype: "form", body: form("website", "http://spam.example"), header: cookie, want: 200, field: "please check your messages"},
 
 		// /confirm/{token}
 		{name: "confirm: garbage token", method: "POST", path: "/confirm/not-a-token", want: 400, field: "link isn't valid"},
@@ -288,7 +288,7 @@ func TestUserAgentNotUTF8(t *testing.T) {
 	req.Header.Set("User-Agent", "Mozilla/5.0 (\xff\xfe)")
 	rec := httptest.NewRecorder()
 	f.srv.Config.Handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusCreated {
+	if rec.Code != http.StatusAccepted {
 		t.Fatalf("sign-up with a non-UTF-8 User-Agent: %d %s", rec.Code, rec.Body.String())
 	}
 	if n := f.count(`SELECT count(*) FROM consents WHERE user_agent = $1`, "Mozilla/5.0 (\uFFFD)"); n != 1 {

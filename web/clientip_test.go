@@ -18,13 +18,13 @@ func TestSignupLimitAndConsentPerForwardedClient(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		trusted []netip.Prefix
-		// want per request: status and the consent IP recorded for a 201
+		// want per request: status and the consent IP recorded for a 202
 		want []string
 	}{
 		{"behind a trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-			[]string{"201 203.0.113.7", "201 198.51.100.9", "429", "429"}},
+			[]string{"202 203.0.113.7", "202 198.51.100.9", "429", "429"}},
 		{"no proxy trusted", nil,
-			[]string{"201 127.0.0.1", "429", "429", "429"}},
+			[]string{"202 127.0.0.1", "429", "429", "429"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, _ := testDeps(t)
@@ -53,7 +53,7 @@ func TestSignupLimitAndConsentPerForwardedClient(t *testing.T) {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				got := fmt.Sprint(resp.StatusCode)
-				if resp.StatusCode == http.StatusCreated {
+				if resp.StatusCode == http.StatusAccepted {
 					var ip string
 					if err := d.Engine.Store.DB.Get(&ip, `SELECT c.ip FROM consents c JOIN subscribers s ON s.id = c.subscriber_id
 						WHERE s.email = $1`, fmt.Sprintf("v%d@example.org", i)); err != nil {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -125,56 +123,60 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	return req, nil
 }
 
-// signupOutcome is what a sign-up did.
-type signupOutcome int
-
-const (
-	signedUp       signupOutcome = iota // a new enrollment, waiting for confirmation
-	askedAgain                          // the sign-up was there, waiting: its confirmation went out again
-	emailToConfirm                      // already in the program; the email given, not confirmed, is asked to be
-)
-
-// enroll creates the pending enrollment and sends the confirmations. A
-// person whose sign-up to this program still waits for confirmation (the
-// message never came, or its link lapsed) is sent it again instead
-// (askedAgain). One already in the program whose email on file is not
-// confirmed (never, or since an opt-out of it was lifted) is asked to
-// confirm it, and the program goes on meanwhile (emailToConfirm). Anyone
-// else already in the program gets store.ErrAlreadyEnrolled. An address
-// that opted out, or that clashes with the person on file, is refused with
-// fe, naming the field, and nothing changes.
-func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (out signupOutcome, fe *fieldError, err error) {
-	if fe, err := s.optedOut(r.Context(), req); fe != nil || err != nil {
-		return signedUp, fe, err
+// enroll takes a valid sign-up. What it does depends on who is on file,
+// and only the owner of the address hears of it; the person at the form
+// (who may not be that owner) is answered the same whatever happened (see
+// received), so that nobody can use sign-ups to find out whether someone
+// is in a breakup program.
+//
+// A new sign-up waits for confirmation. A person whose sign-up to this
+// program still waits (the message never came, or its link lapsed) is sent
+// the confirmation again. One already in the program whose email on file is
+// not confirmed (never, or since an opt-out of it was lifted) is asked to
+// confirm it, and the program goes on meanwhile. Nothing at all is sent to
+// anyone else already in the program, to an address that opted out (not
+// even a confirmation may go to it) or for a sign-up whose addresses clash
+// with the person on file (whoever typed it would answer the confirmation
+// for them). The outcome is returned for the log.
+func (s *server) enroll(r *http.Request, req scheduler.EnrollRequest) (outcome string, err error) {
+	ctx := r.Context()
+	chans, err := s.Engine.Store.SuppressedChannels(ctx, req.Email, req.Phone)
+	if err != nil {
+		return "", err
 	}
-	_, eid, err := s.Engine.Enroll(r.Context(), req)
-	if fe := contactFieldError(err); fe != nil {
-		return signedUp, fe, nil
+	if len(chans) > 0 {
+		return "opted out: nothing sent", nil
 	}
-	if errors.Is(err, store.ErrAlreadyEnrolled) {
-		id, perr := s.Engine.Store.PendingEnrollmentOf(r.Context(), req.Email, req.Phone, req.Program)
-		out = askedAgain
+	_, eid, err := s.Engine.Enroll(ctx, req)
+	var ce *store.ContactError
+	switch {
+	case errors.As(err, &ce):
+		return "addresses clash with the person on file (" + ce.Field + "): nothing sent", nil
+	case errors.Is(err, store.ErrAlreadyEnrolled):
+		id, perr := s.Engine.Store.PendingEnrollmentOf(ctx, req.Email, req.Phone, req.Program)
+		outcome = "pending: confirmation sent again"
 		if errors.Is(perr, store.ErrNotFound) {
-			id, perr = s.Engine.Store.RunningEnrollmentToReconfirm(r.Context(), req.Email, req.Program)
-			out = emailToConfirm
+			id, perr = s.Engine.Store.RunningEnrollmentToReconfirm(ctx, req.Email, req.Program)
+			outcome = "in the program: email asked to confirm"
 		}
-		if perr != nil {
-			if !errors.Is(perr, store.ErrNotFound) {
-				s.Log.Error("web: find pending sign-up", "err", perr)
-			}
-			return signedUp, nil, err
+		if errors.Is(perr, store.ErrNotFound) {
+			return "already in the program: nothing sent", nil
+		} else if perr != nil {
+			return "", perr
 		}
 		eid = id
-	} else if err != nil {
-		return signedUp, nil, err
+	case err != nil:
+		return "", err
+	default:
+		outcome = "new: confirmation sent"
 	}
 	if s.Confirm != nil {
-		if err := s.Confirm(r.Context(), eid); err != nil {
+		if err := s.Confirm(ctx, eid); err != nil {
 			// The enrollment stands; the confirmation can be resent.
 			s.Log.Error("web: send confirmation", "enrollment", eid, "err", err)
 		}
 	}
-	return out, nil, nil
+	return outcome, nil
 }
 
 // ---- the form ----
@@ -252,80 +254,69 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("website") != "" { // the honeypot: people never see it
-		s.inboxPage(w, in)
+		s.received(w, p, in)
 		return
 	}
 	req, fe := s.validate(in, r, "web")
-	var err error
-	out := signedUp
-	if fe == nil {
-		out, fe, err = s.enroll(r, req)
-	}
 	if fe != nil {
 		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
 		return
 	}
-	if errors.Is(err, store.ErrAlreadyEnrolled) {
-		s.message(w, http.StatusConflict, "You're already signed up",
-			"This email address or phone number is already in "+p.Title+". Every message we send has a link to pause or leave whenever you need to.")
-		return
-	} else if err != nil {
+	outcome, err := s.enroll(r, req)
+	if err != nil {
 		s.oops(w, r, err)
 		return
 	}
-	if out == emailToConfirm {
-		s.message(w, http.StatusOK, "Please confirm your email address",
-			"You're already in "+p.Title+". We've sent an email to "+strings.TrimSpace(in.Email)+": press the confirm button in it and your messages will come by email as well.",
-			"Until then, everything carries on as it is now. If the email isn't there in a few minutes, have a look in your spam folder.")
-		return
-	}
-	s.inboxPage(w, in)
+	s.Log.Info("web: sign-up", "program", p.Slug, "source", "web", "outcome", outcome)
+	s.received(w, p, in)
 }
 
-// optedOut refuses a sign-up to an address that opted out: nothing may be
-// sent to it, not even the confirmation, so the person is told how to have
-// it back instead of being told a message is on its way.
-func (s *server) optedOut(ctx context.Context, req scheduler.EnrollRequest) (*fieldError, error) {
-	chans, err := s.Engine.Store.SuppressedChannels(ctx, req.Email, req.Phone)
-	if err != nil {
-		return nil, err
+// received is the answer to every valid sign-up, the same whether the
+// addresses are new, already in the program, waiting for confirmation or
+// opted out: it names only what the person typed, and says what happens
+// next for a new sign-up, and why nothing may come, without saying which.
+func (s *server) received(w http.ResponseWriter, p *programs.Program, in signup) {
+	s.message(w, http.StatusOK, "Thank you: please check your messages", s.receivedParas(p, in)...)
+}
+
+func (s *server) receivedParas(p *programs.Program, in signup) []string {
+	email, phone := strings.TrimSpace(in.Email), strings.TrimSpace(in.Phone)
+	var paras []string
+	// When the confirmation text goes: the program's quiet hours, in the
+	// person's own zone, hold it until morning.
+	textLater := ""
+	if phone != "" {
+		if loc, err := scheduler.LoadZone(in.Timezone); err == nil {
+			now := s.now()
+			if at := s.Engine.ConfirmationAt(p, "sms", now, loc); at.After(now) {
+				textLater = at.In(loc).Format("15:04")
+			}
+		}
 	}
 	switch {
-	case slices.Contains(chans, "email"):
-		msg := "This address unsubscribed from our emails earlier, so we won't email it again."
-		if s.SupportContact != "" {
-			msg += " If you'd like them back, write to us at " + s.SupportContact + "."
+	case email != "":
+		paras = append(paras, "Unless "+email+" is already in "+p.Title+" or has asked us not to write to it, an email with a confirm button is on its way there. "+
+			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
+		switch {
+		case phone != "" && textLater != "":
+			paras = append(paras, "The same goes for "+phone+", but as it's late where you are, we'll text it at "+textLater+" your time. Reply YES to that text if you'd like lessons by text as well.")
+		case phone != "":
+			paras = append(paras, "The same goes for "+phone+": a text is on its way to it. Reply YES to that text if you'd like lessons by text as well.")
 		}
-		return &fieldError{"email", msg}, nil
-	case slices.Contains(chans, "sms"):
-		return &fieldError{"phone", "This number asked us to stop texting it, so we won't text it again from a sign-up. " +
-			"To have texts back, reply START to any text from us first, or leave the number empty."}, nil
+	case textLater != "":
+		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, we'll text it at "+textLater+" your time (we don't text late at night). "+
+			"Please reply YES to that text; until you do, we won't send anything else.")
+	default:
+		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, a text is on its way to it. "+
+			"Please reply YES to that text; until you do, we won't send anything else.")
 	}
-	return nil, nil
-}
-
-// contactFieldError turns a clash with the addresses on file into the
-// form's error for the field at fault; nil for any other error.
-func contactFieldError(err error) *fieldError {
-	var ce *store.ContactError
-	if !errors.As(err, &ce) {
-		return nil
+	nothing := "If nothing comes, this page can't tell you why: so that nobody can use it to find out who has signed up, it looks the same for everyone. " +
+		"If you're already in the program, every message we send has a link to pause it or leave."
+	if phone != "" {
+		nothing += " If you once texted STOP to us, reply START to one of our texts first."
 	}
-	if ce.OnFile == "email" {
-		return &fieldError{ce.Field, "This mobile number is already signed up with a different email address, or with none. Please use the address you signed up with (or none), or leave the number empty."}
-	}
-	return &fieldError{ce.Field, "This email address is already signed up with a different mobile number, or with none. Please use the number you signed up with (or none), or leave the number empty."}
-}
-
-func (s *server) inboxPage(w http.ResponseWriter, in signup) {
-	var paras []string
-	if strings.TrimSpace(in.Email) != "" {
-		paras = append(paras, "We've sent an email to "+strings.TrimSpace(in.Email)+". Please open it and press the confirm button; until you do, we won't send anything else. If it isn't there in a few minutes, have a look in your spam folder.")
-	}
-	if strings.TrimSpace(in.Phone) != "" {
-		paras = append(paras, "We've also sent a text to your phone. Reply YES to it to get text messages as well.")
-	}
-	s.message(w, http.StatusOK, "Almost there: please confirm", paras...)
+	// The page's footer gives the support contact.
+	return append(paras, nothing)
 }
 
 // ---- the API ----
@@ -364,26 +355,18 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, fe := s.validate(in, r, "api")
-	out := signedUp
-	var err error
-	if fe == nil {
-		out, fe, err = s.enroll(r, req)
-	}
 	if fe != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
 		return
 	}
-	if errors.Is(err, store.ErrAlreadyEnrolled) {
-		apiError(w, http.StatusConflict, "", "already enrolled in this program")
-		return
-	} else if err != nil {
+	outcome, err := s.enroll(r, req)
+	if err != nil {
 		s.Log.Error("web: api subscribe", "err", err)
 		apiError(w, http.StatusInternalServerError, "", "something went wrong on our side; try again later")
 		return
 	}
-	if out != signedUp { // the sign-up or the person was there: a confirmation went out again
-		writeJSON(w, http.StatusOK, map[string]string{"status": "pending"})
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]string{"status": "pending"})
+	s.Log.Info("web: sign-up", "program", req.Program, "source", "api", "outcome", outcome)
+	// The same answer whatever happened, as on the form: whether the
+	// address was known is for its owner, who hears by email or text.
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received"})
 }

@@ -12,7 +12,7 @@ import (
 func TestSMSYesIsRecordedAsConfirmedConsent(t *testing.T) {
 	f := newFixture(t)
 	code, out := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","phone":"07400 123456","timezone":"Europe/London","consent_email":true,"consent_sms":true}`)
-	if code != 201 {
+	if code != 202 {
 		t.Fatalf("sign-up: %d %s", code, out)
 	}
 	const phone = "+447400123456"

@@ -121,7 +121,7 @@ func TestSMSConsentSaysHowOftenTheProgramTexts(t *testing.T) {
 	if code != 200 || !strings.Contains(page, want) || strings.Contains(page, "up to 5") {
 		t.Fatalf("sign-up page: %d; want the consent %q in:\n%s", code, want, mainOf(page))
 	}
-	if code, out := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","phone":"07400 123456","timezone":"Europe/London","consent_email":true,"consent_sms":true}`); code != 201 {
+	if code, out := api(f, `{"program":"basic","first_name":"Ann","email":"ann@example.org","phone":"07400 123456","timezone":"Europe/London","consent_email":true,"consent_sms":true}`); code != 202 {
 		t.Fatalf("sign-up: %d %s", code, out)
 	}
 	var text string

@@ -39,7 +39,7 @@ func (f *fixture) smsOptIn(from, body string) string {
 func TestYesMarkedAsOptInByTwilioConfirmsASignup(t *testing.T) {
 	f := newFixture(t)
 	code, out := api(f, `{"program":"basic","first_name":"Kit","phone":"07400 123457","timezone":"Europe/London","consent_sms":true}`)
-	if code != 201 {
+	if code != 202 {
 		t.Fatalf("sign-up: %d %s", code, out)
 	}
 	out = f.smsOptIn("+447400123457", "Yes")

@@ -39,7 +39,7 @@ func TestLeavingOneChannelSaysNothingOfAnUnconfirmedOther(t *testing.T) {
 	signup := func(email, phone string) (sub, enr int64) {
 		t.Helper()
 		code, out := api(f, `{"program":"basic","first_name":"Jo","email":"`+email+`","phone":"`+phone+`","timezone":"Europe/London","consent_email":true,"consent_sms":true}`)
-		if code != 201 {
+		if code != 202 {
 			t.Fatalf("sign-up %s: %d %s", email, code, out)
 		}
 		if err := f.e.Store.DB.QueryRow(`SELECT s.id, e.id FROM subscribers s JOIN enrollments e ON e.subscriber_id = s.id WHERE s.email = $1`, email).Scan(&sub, &enr); err != nil {
