@@ -299,12 +299,12 @@ func (s *server) receivedParas(p *programs.Program, in signup) []string {
 			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
 		switch {
 		case phone != "" && textLater != "":
-			paras = append(paras, "The same goes for "+phone+", but as it's late where you are, we'll text it at "+textLater+" your time. Reply YES to that text if you'd like lessons by text as well.")
+			paras = append(paras, "The same goes for "+phone+": we'll text it at "+textLater+" your time, once our quiet hours are over. Reply YES to that text if you'd like lessons by text as well.")
 		case phone != "":
 			paras = append(paras, "The same goes for "+phone+": a text is on its way to it. Reply YES to that text if you'd like lessons by text as well.")
 		}
 	case textLater != "":
-		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, we'll text it at "+textLater+" your time (we don't text late at night). "+
+		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, we'll text it at "+textLater+" your time, once our quiet hours are over. "+
 			"Please reply YES to that text; until you do, we won't send anything else.")
 	default:
 		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, a text is on its way to it. "+
