@@ -217,6 +217,10 @@ type LiveEnrollment struct {
 	ID      int64  `db:"id"`
 	Program string `db:"program"`
 	Status  string `db:"status"`
+	// PausedUntil and Timezone let a page say when a timed pause ends,
+	// in the person's own calendar (LiveEnrollments only).
+	PausedUntil *time.Time `db:"paused_until"`
+	Timezone    string     `db:"timezone"`
 }
 
 // LiveEnrollments lists a person's running or paused enrollments.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -331,6 +332,9 @@ func manageSubject(sub string) (int64, bool) {
 type manageItem struct {
 	ID            int64
 	Title, Status string
+	// ResumesOn is the day a timed pause ends, as the person reads it
+	// ("Monday 8 June"); "" for a pause until they resume.
+	ResumesOn string
 }
 
 func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
@@ -355,7 +359,15 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 		if p := progs[e.Program]; p != nil && p.Title != "" {
 			title = p.Title
 		}
-		items = append(items, manageItem{ID: e.ID, Title: title, Status: e.Status})
+		item := manageItem{ID: e.ID, Title: title, Status: e.Status}
+		if e.Status == "paused" && e.PausedUntil != nil {
+			loc, err := scheduler.LoadZone(e.Timezone)
+			if err != nil {
+				loc = time.UTC
+			}
+			item.ResumesOn = e.PausedUntil.In(loc).Format("Monday 2 January")
+		}
+		items = append(items, item)
 	}
 	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program.",
 		"unchanged": "Nothing changed: the program was already like that, or hasn't started yet. Here is where things stand."}[r.URL.Query().Get("done")]

@@ -53,7 +53,7 @@ FROM subscribers
 WHERE ($1 <> '' AND email = $1) OR ($2 <> '' AND phone = $2);
 
 -- name: live_enrollments_of
-SELECT id, program, status FROM enrollments
+SELECT id, program, status, paused_until, timezone FROM enrollments
 WHERE subscriber_id = $1 AND status IN ('pending', 'active', 'paused')
 ORDER BY id;
 
