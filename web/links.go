@@ -117,7 +117,8 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
 		s.message(w, http.StatusConflict, "This check-in has closed",
-			"Thanks for coming back to it. We kept the answer you gave earlier, and we'll ask again in a later check-in.")
+			// As the text reply: no promise of a check-in that may not come.
+			"Thanks for coming back to it. We've kept the answer you gave before.")
 		return
 	case errors.Is(err, scheduler.ErrNoOpenCheckin):
 		s.fail(w, r, http.StatusNotFound, "We couldn't find this check-in", "It may have been removed when your program ended.")

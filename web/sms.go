@@ -230,7 +230,10 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	case errors.Is(err, scheduler.ErrUnrecognized), errors.Is(err, scheduler.ErrNoOpenCheckin):
 		return hintReply, "unrecognized", nil
 	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
-		return "Thanks! That check-in has closed, so we kept your earlier answer. We'll ask again soon.", "answer window closed", nil
+		// No promise of another check-in: this one may not be asked
+		// again (a "ready" answer ends it) and the program may have none
+		// left.
+		return "Thanks! That check-in has closed, so we've kept the answer you gave before.", "answer window closed", nil
 	case err != nil:
 		return "", "", err
 	}
