@@ -241,8 +241,25 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 			paras = append(paras, "This doesn't change your texts. To stop those too, reply STOP to any text from us.")
 		}
 	}
-	paras = append(paras, "If you change your mind, you're always welcome to sign up again.")
+	if back := s.wayBack(ch); back != "" {
+		paras = append(paras, back)
+	}
 	s.message(w, http.StatusOK, "You're unsubscribed", paras...)
+}
+
+// wayBack tells someone who left a channel how to have it back, in a way
+// that works: an opted-out address stays suppressed, so signing up again
+// sends nothing to it. Texts come back with START; emails only when
+// support lifts the opt-out (rekindle lift-optout), so without a support
+// contact to write to nothing is promised.
+func (s *server) wayBack(ch string) string {
+	if ch == "sms" {
+		return "If you change your mind, reply START to any text from us."
+	}
+	if s.SupportContact == "" {
+		return ""
+	}
+	return "If you change your mind, write to us at " + s.SupportContact + " and we'll turn your emails back on."
 }
 
 // ---- confirm ----
@@ -310,11 +327,18 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		confirmEmail("Your email address is confirmed", "Thank you. From now on your messages come by email as well as by text.")
 		return
 	case "unenrolled":
+		if row.EmailStatus == "revoked" {
+			break // they unsubscribed: told below, with the way back that works
+		}
 		s.message(w, http.StatusOK, "This sign-up has ended", "You left this program, so there's nothing to confirm. You're welcome to sign up again any time.")
 		return
 	}
 	if row.EmailStatus == "revoked" {
-		s.message(w, http.StatusOK, "You've unsubscribed", "You unsubscribed from our emails, so we won't start sending them. You're welcome to sign up again any time.")
+		paras := []string{"You unsubscribed from our emails, so we won't start sending them."}
+		if back := s.wayBack("email"); back != "" {
+			paras = append(paras, back)
+		}
+		s.message(w, http.StatusOK, "You've unsubscribed", paras...)
 		return
 	}
 	confirmEmail("You're confirmed", "Thank you. Your first message is on its way; keep an eye on your inbox.")
