@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/smsseg"
 )
 
 // Personal is what differs between two people who get the same step on the
@@ -198,6 +199,11 @@ func (f *Fast) SMS(step *programs.Step, v programs.Vars, p Personal, stopHint bo
 		return "", err
 	}
 	p = f.c.r.withPersonal(p)
+	// The name as GSM-7 can send it, so that one accent does not make every
+	// text to this person UCS-2 (two or three times the segments). Done
+	// here and in Compiled.SMS, not in the rendering they share, so the
+	// skeleton check keeps comparing like with like.
+	p.FirstName = smsseg.Plain(p.FirstName)
 	if k.slow || !fillable(p, false) {
 		return f.slowSMS(step, v, p, stopHint)
 	}

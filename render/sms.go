@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/rekindle/rekindle/programs"
+	"github.com/rekindle/rekindle/smsseg"
 )
 
 // StopHint is appended to the first SMS a person gets and to every fourth
@@ -17,6 +18,7 @@ func NeedsStopHint(n int) bool { return n%4 == 0 }
 
 // SMS renders step for SMS. n is how many SMS this person got before it.
 func (c *Compiled) SMS(step *programs.Step, v programs.Vars, n int) (string, error) {
+	v.FirstName = smsseg.Plain(v.FirstName)
 	return c.sms(step, v, NeedsStopHint(n))
 }
 

@@ -90,3 +90,27 @@ func TestIsGSM(t *testing.T) {
 		}
 	}
 }
+
+// Plain keeps names whole in GSM-7 where it can: accents GSM-7 lacks go,
+// those it has stay, and a name with no plain form is left as written.
+func TestPlain(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zoë":           "Zoe",
+		"Zoe":           "Zoe",
+		"Łukasz":        "Lukasz",
+		"Nguyễn Thị":    "Nguyen Thi",
+		"Ana-María":     "Ana-Maria",
+		"José Jürgen":   "José Jürgen", // é and ü are GSM-7
+		"O’Brien":       "O'Brien",
+		"Мария":         "Мария",
+		"Zoë and Мария": "Zoe and Мария",
+		"":              "",
+	} {
+		if got := Plain(in); got != want {
+			t.Errorf("Plain(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if info := Count(Plain("Zoë")); info.Encoding != GSM7 {
+		t.Errorf("Plain(\"Zoë\") is %s", info.Encoding)
+	}
+}
