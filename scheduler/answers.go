@@ -48,10 +48,11 @@ type AnswerResult struct {
 
 // NormalizeReply is how a whole-message reply is compared with the words
 // it may mean: lower case, single spaces, no surrounding whitespace and no
-// "." or "!" around it ("Yes!", " moved  on. ").
+// ".", "!" or "?" around it ("Yes!", " moved  on. ", "Ready?": people
+// often answer a question with one).
 func NormalizeReply(text string) string {
 	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
-	return strings.TrimSpace(strings.Trim(t, ".!"))
+	return strings.TrimSpace(strings.Trim(t, ".!?"))
 }
 
 // MatchAnswer finds the answer value a reply means, or "".

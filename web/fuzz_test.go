@@ -64,7 +64,7 @@ func lowerSome(s string, mask uint64) string {
 
 // FuzzReplyWord: the keywords of a text (STOP and the other CTIA words,
 // START, HELP) are recognised whatever their case, the whitespace around them
-// and a "." or "!"; Twilio's OptOutType wins (but YES stays YES); anything else is never
+// and a ".", "!" or "?"; Twilio's OptOutType wins (but YES stays YES); anything else is never
 // read as an opt-out unless it is one of the opt-out words.
 func FuzzReplyWord(f *testing.F) {
 	keywords := append(append(append([]string{}, stopWords...), startWords...), helpWords...)
@@ -97,7 +97,7 @@ func FuzzReplyWord(f *testing.F) {
 			t.Fatalf("%q read as %q, padded with %q as %q", body, w, ws, pw)
 		}
 		if contains(stopWords, w) && !contains(stopWords, strings.ToUpper(strings.TrimSpace(optOut))) {
-			core := strings.Trim(strings.Join(strings.Fields(body), " "), ".! ")
+			core := strings.Trim(strings.Join(strings.Fields(body), " "), ".!? ")
 			if !strings.EqualFold(core, w) {
 				t.Fatalf("%q was read as the opt-out %q", body, w)
 			}
