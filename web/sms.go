@@ -172,7 +172,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	// YES also answers for a returning person's new sign-up, on a number
 	// confirmed before (never on one that texted STOP: START re-opens it),
 	// unless a check-in is waiting for its answer: then YES is that answer.
-	if word == "YES" && (sub.SMSStatus == "pending" ||
+	// Y, which many people type for it, confirms as YES does (it is not one
+	// of Twilio's opt-in words, so it lifts no opt-out above).
+	if (word == "YES" || word == "Y") && (sub.SMSStatus == "pending" ||
 		sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID) && !s.checkinWaiting(ctx, sub.ID)) {
 		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
 			return "", "", err

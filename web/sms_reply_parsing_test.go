@@ -29,3 +29,23 @@ func TestReplyWithQuestionMarkAnswersTheCheckin(t *testing.T) {
 		}
 	}
 }
+
+// "Y" is how many people write yes: to the sign-up's confirmation text it
+// confirms, as YES does.
+func TestYConfirmsASignupAsYesDoes(t *testing.T) {
+	f := newFixture(t)
+	for i, body := range []string{"Y", " y. "} {
+		phone := "07400 12346" + string(rune('0'+i))
+		code, out := api(f, `{"program":"basic","first_name":"Kit","phone":"`+phone+`","timezone":"Europe/London","consent_sms":true}`)
+		if code != 202 {
+			t.Fatalf("sign-up: %d %s", code, out)
+		}
+		e164 := "+4474001234" + "6" + string(rune('0'+i))
+		if reply := twimlMessage(t, f.sms(e164, body)); !strings.Contains(reply, "you're confirmed") {
+			t.Errorf("%q to the confirmation text: %q, want the confirmation", body, reply)
+		}
+		if n := f.count(`SELECT count(*) FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id WHERE s.phone = $1 AND e.status = 'active' AND s.sms_status = 'confirmed'`, e164); n != 1 {
+			t.Errorf("%q did not confirm the sign-up", body)
+		}
+	}
+}
