@@ -26,7 +26,9 @@ var (
 	pauseRe    = regexp.MustCompile(`^PAUSE(?:\s+(?:FOR\s+)?(\d{1,3})(?:\s*(?:DAYS?|D))?)?$`)
 )
 
-const hintReply = "Sorry, we didn't catch that. You can reply with a number 1-5 or YES/NO to answer a check-in, PAUSE to take a break, STOP to stop texts, or HELP for help."
+// hintReply answers a text we could not read from someone with no check-in
+// to answer.
+const hintReply = "Sorry, we didn't catch that. You can reply PAUSE to take a break, STOP to stop texts, or HELP for help."
 
 // twilioSMS handles an inbound text.
 func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
@@ -229,7 +231,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	}
 	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
 	switch {
-	case errors.Is(err, scheduler.ErrUnrecognized), errors.Is(err, scheduler.ErrNoOpenCheckin):
+	case errors.Is(err, scheduler.ErrUnrecognized):
+		return s.answerHint(ctx, sub.ID), "unrecognized", nil
+	case errors.Is(err, scheduler.ErrNoOpenCheckin):
 		return hintReply, "unrecognized", nil
 	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
 		// No promise of another check-in: this one may not be asked
@@ -248,6 +252,79 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "Thanks for letting us know. That check-in had already closed, so we've kept your answer, but it won't change what we send you.", "late answer: " + res.Value, nil
 	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
+}
+
+// answerHint answers a text that is not one of the answers of the person's
+// latest check-in: it names that check-in's answers as they can be texted
+// ("1, 2 or 3" for the readiness question, "a number from 1 to 5" for the
+// mood), not a range some other check-in has.
+func (s *server) answerHint(ctx context.Context, subscriberID int64) string {
+	replies := s.checkinReplies(ctx, subscriberID)
+	if replies == "" {
+		return hintReply
+	}
+	return "Sorry, we didn't catch that. To answer the check-in, reply " + replies + ". You can also reply PAUSE to take a break, STOP to stop texts, or HELP for help."
+}
+
+// checkinReplies is how the answers of the person's latest check-in can be
+// texted, or "" when that cannot be told.
+func (s *server) checkinReplies(ctx context.Context, subscriberID int64) string {
+	c, err := s.Engine.Store.OpenCheckin(ctx, subscriberID, s.now())
+	if err != nil {
+		return ""
+	}
+	vid, err := s.Engine.Store.EnrollmentVersion(ctx, c.EnrollmentID)
+	if err != nil {
+		return ""
+	}
+	comp, err := s.Engine.Version(ctx, vid)
+	if err != nil {
+		return ""
+	}
+	step := comp.Program.Step(c.StepKey)
+	if step == nil || step.Checkin == nil || len(step.Checkin.Answers) == 0 {
+		return ""
+	}
+	// Numbers when every answer has one (they are what the texts offer),
+	// otherwise each answer's first word.
+	var nums, words []string
+	for _, a := range step.Checkin.Answers {
+		m := a.MatchWords()
+		words = append(words, strings.ToUpper(m[0]))
+		for _, w := range m {
+			if _, err := strconv.Atoi(w); err == nil {
+				nums = append(nums, w)
+				break
+			}
+		}
+	}
+	if len(nums) < len(step.Checkin.Answers) {
+		return orList(words)
+	}
+	if len(nums) > 3 && consecutive(nums) {
+		return "a number from " + nums[0] + " to " + nums[len(nums)-1]
+	}
+	return orList(nums)
+}
+
+// orList writes "A", "A or B", "A, B or C".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// consecutive reports whether numbers count up by one.
+func consecutive(nums []string) bool {
+	for i := 1; i < len(nums); i++ {
+		a, _ := strconv.Atoi(nums[i-1])
+		b, _ := strconv.Atoi(nums[i])
+		if b != a+1 {
+			return false
+		}
+	}
+	return true
 }
 
 // eachLive runs fn on the person's enrollments with the given status and

@@ -3,6 +3,8 @@ package web
 import (
 	"strings"
 	"testing"
+
+	"github.com/rekindle/rekindle/smsseg"
 )
 
 // People answer a question with a question mark as often as without:
@@ -47,5 +49,30 @@ func TestYConfirmsASignupAsYesDoes(t *testing.T) {
 		if n := f.count(`SELECT count(*) FROM enrollments e JOIN subscribers s ON s.id = e.subscriber_id WHERE s.phone = $1 AND e.status = 'active' AND s.sms_status = 'confirmed'`, e164); n != 1 {
 			t.Errorf("%q did not confirm the sign-up", body)
 		}
+	}
+}
+
+// A reply that is not one of the check-in's answers is told the answers
+// this check-in takes: "4" to the readiness question (1 to 3) is told 1, 2
+// or 3, not "1-5", and a text to the mood question (1 to 5) is told so.
+func TestOutOfRangeAnswerIsToldThisCheckinsAnswers(t *testing.T) {
+	f := newFixture(t)
+	const phone = "+447700900229"
+	f.enroll("range@example.org", phone)
+	f.planUntil(utc("2026-06-05T18:30:00Z")) // the readiness check-in (1-3) is open
+	out := twimlMessage(t, f.sms(phone, "4"))
+	if !strings.Contains(out, "To answer the check-in, reply 1, 2 or 3.") || strings.Contains(out, "5") {
+		t.Errorf("4 to the readiness check-in: %q, want the answers 1, 2 or 3", out)
+	}
+	if n := f.count(`SELECT count(*) FROM checkins WHERE answer IS NOT NULL`); n != 0 {
+		t.Errorf("an answer out of range was recorded")
+	}
+	f.planUntil(utc("2026-06-07T18:30:00Z")) // Sunday: the mood check-in (1-5)
+	out = twimlMessage(t, f.sms(phone, "6"))
+	if !strings.Contains(out, "To answer the check-in, reply a number from 1 to 5.") {
+		t.Errorf("6 to the mood check-in: %q, want a number from 1 to 5", out)
+	}
+	if seg := smsseg.Count(out); seg.Encoding != smsseg.GSM7 || seg.Segments != 1 {
+		t.Errorf("the hint %q is %+v; want one GSM-7 segment", out, seg)
 	}
 }
