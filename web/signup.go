@@ -293,21 +293,27 @@ func (s *server) receivedParas(p *programs.Program, in signup) []string {
 			}
 		}
 	}
+	// What goes out depends on who is on file, which the page must not
+	// tell: each claim is made under one condition that covers every case
+	// where nothing is sent (the person is on file, whatever their state,
+	// or asked not to be contacted: the whole sign-up then sends nothing).
 	switch {
-	case email != "":
-		paras = append(paras, "Unless "+email+" is already in "+p.Title+" or has asked us not to write to it, an email with a confirm button is on its way there. "+
+	case email != "" && phone != "":
+		paras = append(paras, "Unless "+email+" or "+phone+" is already signed up with us, or has asked us not to contact it, an email with a confirm button is on its way to "+email+". "+
 			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
-		switch {
-		case phone != "" && textLater != "":
-			paras = append(paras, "The same goes for "+phone+": we'll text it at "+textLater+" your time, once our quiet hours are over. Reply YES to that text if you'd like lessons by text as well.")
-		case phone != "":
-			paras = append(paras, "The same goes for "+phone+": a text is on its way to it. Reply YES to that text if you'd like lessons by text as well.")
+		if textLater != "" {
+			paras = append(paras, "In that case we'll also text "+phone+" at "+textLater+" your time, once our quiet hours are over. Reply YES to that text if you'd like lessons by text as well.")
+		} else {
+			paras = append(paras, "In that case a text is on its way to "+phone+" too. Reply YES to it if you'd like lessons by text as well.")
 		}
+	case email != "":
+		paras = append(paras, "Unless "+email+" is already signed up with us, or has asked us not to write to it, an email with a confirm button is on its way there. "+
+			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
 	case textLater != "":
-		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, we'll text it at "+textLater+" your time, once our quiet hours are over. "+
+		paras = append(paras, "Unless "+phone+" is already signed up with us, or has asked us to stop texting it, we'll text it at "+textLater+" your time, once our quiet hours are over. "+
 			"Please reply YES to that text; until you do, we won't send anything else.")
 	default:
-		paras = append(paras, "Unless "+phone+" is already in "+p.Title+" or has asked us to stop texting it, a text is on its way to it. "+
+		paras = append(paras, "Unless "+phone+" is already signed up with us, or has asked us to stop texting it, a text is on its way to it. "+
 			"Please reply YES to that text; until you do, we won't send anything else.")
 	}
 	nothing := "If nothing comes, this page can't tell you why: so that nobody can use it to find out who has signed up, it looks the same for everyone. " +

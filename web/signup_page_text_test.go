@@ -49,7 +49,7 @@ func TestSignupPageSaysWhenTheTextComes(t *testing.T) {
 		t.Errorf("texts only, at night (text held until %s):\n%s", at, page)
 	}
 	page = signup("night@example.org", "+447911123472")
-	if !strings.Contains(page, "an email with a confirm button is on its way") || !strings.Contains(page, "we'll text it at 08:00 your time") ||
+	if !strings.Contains(page, "an email with a confirm button is on its way") || !strings.Contains(page, "also text +447911123472 at 08:00 your time") ||
 		strings.Contains(page, "a text is on its way") {
 		t.Errorf("email and texts, at night:\n%s", page)
 	}
@@ -60,6 +60,11 @@ func TestSignupPageSaysWhenTheTextComes(t *testing.T) {
 	if at := heldUntil("+447911123473"); at != "12:00" || !strings.Contains(page, "a text is on its way to it") ||
 		strings.Contains(page, "also") || strings.Contains(page, "email") {
 		t.Errorf("texts only, by day (text due %s):\n%s", at, page)
+	}
+	page = signup("both-by-day@example.org", "+447911123474")
+	if !strings.Contains(page, "an email with a confirm button is on its way") || !strings.Contains(page, "a text is on its way to +447911123474 too") ||
+		strings.Contains(page, "quiet hours") {
+		t.Errorf("email and texts, by day:\n%s", page)
 	}
 	page = signup("day@example.org", "")
 	if !strings.Contains(page, "an email with a confirm button is on its way") || strings.Contains(page, "text") || strings.Contains(page, "YES") {
