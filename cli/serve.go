@@ -64,7 +64,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	a.log.Info("rekindle serving", "listen", ln.Addr().String(), "programs", len(a.progs), "channels", channelNames(a))
 	wctx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
-	go n.RunWatchdog(wctx, a.store.Ping)
+	// The watchdog watches the engine's loops, not the database: during a
+	// database outage the loops keep retrying, /readyz says 503, and the
+	// service must not be restarted (a restart cannot bring the database
+	// back, and the loops resume by themselves when it returns).
+	go n.RunWatchdog(wctx, svc.Alive)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

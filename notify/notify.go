@@ -81,9 +81,9 @@ func WatchdogInterval() (time.Duration, error) {
 }
 
 // RunWatchdog feeds the systemd watchdog until ctx is done. Every half
-// watchdog interval it calls healthy (typically a database ping) with a
-// deadline of that half interval, and sends WATCHDOG=1 only if it returned
-// nil: a daemon that cannot reach its database stops feeding the watchdog and
+// watchdog interval it calls healthy (serve passes a liveness check of its
+// loops) with a deadline of that half interval, and sends WATCHDOG=1 only if
+// it returned nil: a daemon whose check fails stops feeding the watchdog and
 // systemd restarts it after WatchdogSec. Transitions between fed and starved
 // are logged once each. A nil healthy counts as always healthy.
 //

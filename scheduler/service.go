@@ -3,9 +3,11 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -23,9 +25,27 @@ type Service struct {
 	jobs        []job
 
 	cancel context.CancelFunc
+	ctx    context.Context
 	wg     sync.WaitGroup
 	cron   *cron.Cron
 	kick   []chan struct{}
+	beats  []*beat // one per planner and claim loop, for Alive
+}
+
+// beat is when a loop last began a pass or a wait (UnixNano, real time).
+type beat struct {
+	name string
+	at   atomic.Int64
+}
+
+func (b *beat) mark() { b.at.Store(time.Now().UnixNano()) }
+
+// newBeat registers a loop with Alive, as beating now.
+func (s *Service) newBeat(name string) *beat {
+	b := &beat{name: name}
+	b.mark()
+	s.beats = append(s.beats, b)
+	return b
 }
 
 type job struct {
@@ -61,6 +81,8 @@ func (s *Service) AddJob(spec, name string, cluster bool, fn func(ctx context.Co
 // Start launches the loops. They run until Stop or until ctx is done.
 func (s *Service) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.ctx = ctx
+	s.beats = nil
 	s.cron = cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	for _, j := range s.jobs {
 		j := j
@@ -80,10 +102,12 @@ func (s *Service) Start(ctx context.Context) error {
 		for range d.Loops() {
 			kick := make(chan struct{}, 1)
 			s.kick = append(s.kick, kick)
+			name := "dispatcher " + string(d.Channel().Kind())
+			b := s.newBeat(name)
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				s.loop(ctx, "dispatcher "+string(d.Channel().Kind()), kick, s.jittered, func(ctx context.Context) (bool, error) {
+				s.loop(ctx, name, b, kick, s.jittered, func(ctx context.Context) (bool, error) {
 					n, err := d.DispatchOnce(ctx)
 					return n >= d.ClaimSize(), err
 				})
@@ -92,10 +116,11 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	h, inboxes := s.handoffs(ctx)
 	for p := 0; p < max(s.e.Cfg.Planners, 1); p++ {
+		b := s.newBeat("planner")
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.loop(ctx, "planner", nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
+			s.loop(ctx, "planner", b, nil, s.untilNextDue, func(ctx context.Context) (bool, error) {
 				start, at := time.Now(), s.e.Clock.Now()
 				n, planned, handed, err := s.e.planOnce(ctx, h)
 				if planned > len(handed) {
@@ -192,6 +217,37 @@ func (s *Service) handOver(ctx context.Context, inboxes map[string]chan handedBa
 	}
 }
 
+// stallAfter is how long a loop may go without beginning a pass or a wait
+// before Alive calls it stuck. A pass legitimately takes up to about a
+// lease (a batch is sent within its lease, recording outcomes through a
+// database outage until it runs out), and a statement to an unreachable
+// database can wait for the kernel's connect timeout (about two minutes),
+// so the bound is generous: Alive is for loops that hang, not slow ones.
+func (s *Service) stallAfter() time.Duration {
+	return max(2*s.e.Cfg.Lease, 5*time.Minute) + 2*s.tick
+}
+
+// Alive reports whether the service's loops are running: started, not
+// stopped, and each planner and claim loop has begun a pass or a wait
+// within stallAfter. A failing database does not make it fail (the loops
+// log the error and try again a tick later), so the systemd watchdog it
+// feeds rides out an outage and restarts only a daemon whose loops hang.
+func (s *Service) Alive(context.Context) error {
+	if s.ctx == nil {
+		return errors.New("scheduler: not started")
+	}
+	if s.ctx.Err() != nil {
+		return errors.New("scheduler: stopped")
+	}
+	now, limit := time.Now(), s.stallAfter()
+	for _, b := range s.beats {
+		if since := now.Sub(time.Unix(0, b.at.Load())); since > limit {
+			return fmt.Errorf("scheduler: %s loop stuck for %s", b.name, since.Round(time.Second))
+		}
+	}
+	return nil
+}
+
 // Kick wakes the dispatchers (new deliveries were planned).
 func (s *Service) Kick() {
 	for _, k := range s.kick {
@@ -230,11 +286,12 @@ func (s *Service) Stop(timeout time.Duration) bool {
 // loop runs fn until ctx ends: again at once while it reports more work
 // (draining a backlog), else after idle(ctx), or a kick. Errors back off for
 // a tick.
-func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, idle func(context.Context) time.Duration, fn func(context.Context) (bool, error)) {
+func (s *Service) loop(ctx context.Context, name string, b *beat, kick <-chan struct{}, idle func(context.Context) time.Duration, fn func(context.Context) (bool, error)) {
 	for {
 		if ctx.Err() != nil {
 			return
 		}
+		b.mark()
 		more, err := fn(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			s.e.Log.Error(name+" failed; will retry", "err", err)
@@ -247,6 +304,7 @@ func (s *Service) loop(ctx context.Context, name string, kick <-chan struct{}, i
 		if err == nil {
 			wait = idle(ctx)
 		}
+		b.mark()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
