@@ -86,7 +86,7 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 		}
 		id = c.ID
 	}
-	var program string
+	var program, stepKey string
 	err := e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := e.Store.LockCheckin(ctx, tx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -103,7 +103,7 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 		if err != nil {
 			return err
 		}
-		program = w.prog.Slug
+		program, stepKey = w.prog.Slug, c.StepKey
 		step := w.prog.Step(c.StepKey)
 		if step == nil || step.Checkin == nil {
 			return fmt.Errorf("answer: check-in %d: step %q asks nothing", c.ID, c.StepKey)
@@ -160,7 +160,9 @@ func (e *Engine) RecordAnswer(ctx context.Context, in AnswerInput) (AnswerResult
 	if err != nil {
 		return AnswerResult{}, err
 	}
-	e.Observer.CheckinAnswer(program, res.Prompt, res.Value)
+	// Counted by the step's key (its id in the program file); the prompt
+	// may be shared by several steps.
+	e.Observer.CheckinAnswer(program, stepKey, res.Value)
 	return res, nil
 }
 
