@@ -218,8 +218,9 @@ func channelNames(a *app) []string {
 }
 
 // routes is everything serve answers over HTTP: health, readiness, metrics
-// (observing the engine) and the subscriber-facing pages and webhooks.
-func (a *app) routes() (*http.ServeMux, *metrics.Metrics, error) {
+// (observing the engine) and the subscriber-facing pages and webhooks, each
+// request counted in rekindle_http_requests_total.
+func (a *app) routes() (http.Handler, *metrics.Metrics, error) {
 	m := metrics.New()
 	a.engine.Observer = m
 	m.RegisterSnapshot(a.snapshot)
@@ -236,5 +237,5 @@ func (a *app) routes() (*http.ServeMux, *metrics.Metrics, error) {
 	if err := mountWeb(mux, a, m); err != nil {
 		return nil, nil, err
 	}
-	return mux, m, nil
+	return m.CountHTTP(mux), m, nil
 }

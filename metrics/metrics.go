@@ -94,7 +94,7 @@ func New() *Metrics {
 		}, []string{"channel"}),
 		checkinAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "checkin_answers_total",
-			Help: "Check-in answers by program, step and normalised answer value.",
+			Help: "Check-in answers by program, step (its key in the program) and normalised answer value.",
 		}, []string{"program", "step", "value"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "webhook_requests_total",
@@ -239,7 +239,8 @@ type DeliveryCount struct {
 
 // Snapshot is the database state exported as gauges at scrape time.
 type Snapshot struct {
-	// DueBacklog is the number of active enrollments whose next step is due.
+	// DueBacklog is the number of active enrollments whose next step is due
+	// plus the number of queued deliveries whose send time has come.
 	DueBacklog int64
 	// OldestDueAge is how long the oldest due step has been waiting (0 if
 	// none).
@@ -283,7 +284,7 @@ func newSnapshotCollector(errs prometheus.Counter) *snapshotCollector {
 	return &snapshotCollector{
 		errors: errs,
 		dueBacklog: prometheus.NewDesc(name("due_backlog"),
-			"Active enrollments whose next step is due now.", nil, nil),
+			"Steps due and not yet sent: active enrollments whose next step is due, plus queued deliveries whose send time has come.", nil, nil),
 		oldestDueAge: prometheus.NewDesc(name("oldest_due_age_seconds"),
 			"Age of the oldest due step (0 when nothing is due).", nil, nil),
 		enrollments: prometheus.NewDesc(name("enrollments"),

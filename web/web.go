@@ -124,7 +124,9 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address. If you followed a link from one of our messages, it may have been cut short; try copying the whole link.")
 	})
-	return http.MaxBytesHandler(securityHeaders(mux), 64<<10), nil
+	// Route: the server counts requests by this mux's patterns, not by
+	// the catch-all it is mounted on.
+	return http.MaxBytesHandler(securityHeaders(metrics.Route(mux)), 64<<10), nil
 }
 
 var funcs = template.FuncMap{}
