@@ -31,6 +31,14 @@ func CheckDatabaseURL(dsn string) error {
 		if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 			return errors.New(want)
 		}
+		if _, stray := urlParts(dsn[strings.Index(dsn, "://")+3:]); stray {
+			// lib/pq would take the user information to end at the
+			// first / (the host after it): most likely a password with
+			// an unescaped / or @, and the host it connects to is not
+			// the one the writer meant.
+			return errors.New("an @ after the host (in the database name): a password holding / or @, or a database name holding @, " +
+				"must have them percent-encoded (%2F %40)")
+		}
 		return nil
 	}
 	if !strings.Contains(dsn, "=") {
@@ -71,10 +79,19 @@ func passwordSpans(dsn string) [][2]int {
 	if i := strings.Index(dsn, "://"); i >= 0 {
 		start := i + 3
 		rest := dsn[start:]
-		// The user information ends at the last @ before the query: a
-		// password may hold a / or an @ its writer did not escape.
-		if q := strings.IndexByte(rest, '?'); q >= 0 && strings.LastIndexByte(rest[:q], '@') >= 0 {
-			rest = rest[:q]
+		authority, stray := urlParts(rest)
+		if _, err := url.Parse(dsn); err != nil || stray {
+			// Not as lib/pq reads it, and refused by CheckDatabaseURL:
+			// the user information ends at the last @ before the query,
+			// as a password may hold a / or an @ its writer did not
+			// escape; masking that much keeps all of it out of messages.
+			if q := strings.IndexByte(rest, '?'); q >= 0 && strings.LastIndexByte(rest[:q], '@') >= 0 {
+				rest = rest[:q]
+			}
+		} else {
+			// Exactly as net/url, and so lib/pq, reads it: the masked URL
+			// shows the host the daemon connects to.
+			rest = authority
 		}
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 			if c := strings.IndexByte(rest[:at], ':'); c >= 0 {
@@ -109,6 +126,21 @@ func passwordSpans(dsn string) [][2]int {
 		out = append(out, s)
 	}
 	return out
+}
+
+// urlParts splits what follows a URL's "://" as net/url (which lib/pq
+// parses DATABASE_URL with) does: the authority (user information and host)
+// ends at the first /, ? or #; the query runs from the first ? before the
+// fragment. stray reports an @ after the authority outside the query, where
+// the writer most likely meant it to be part of the user information.
+func urlParts(rest string) (authority string, stray bool) {
+	beforeFrag, frag, _ := strings.Cut(rest, "#")
+	beforeQuery, _, _ := strings.Cut(beforeFrag, "?")
+	authority = beforeQuery
+	if k := strings.IndexByte(beforeQuery, '/'); k >= 0 {
+		authority = beforeQuery[:k]
+	}
+	return authority, strings.Contains(beforeQuery[len(authority):], "@") || strings.Contains(frag, "@")
 }
 
 // DatabasePassword returns the password dsn holds, as written in it ("" for

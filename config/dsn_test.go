@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/lib/pq"
 )
 
 func TestDatabasePasswordInEveryForm(t *testing.T) {
@@ -160,5 +162,53 @@ func TestKeyValuePasswordsAsLibPQReadsThem(t *testing.T) {
 		if got := RedactDatabaseURL(c.dsn, "********"); strings.Contains(got, c.secret) || !strings.HasPrefix(got, "host=db ") {
 			t.Errorf("%q masked as %q: part of the password shows, or the host is hidden", c.dsn, got)
 		}
+	}
+}
+
+// What `rekindle config` shows of DATABASE_URL names the server, port,
+// user and database lib/pq connects to, also when a password or a query
+// value holds an @; a URL lib/pq would read differently from how its writer
+// most likely meant it (an @ after the host) is refused, naming the
+// variable and quoting nothing.
+func TestMaskedDatabaseURLNamesTheServerLibPQConnectsTo(t *testing.T) {
+	withoutPassword := func(dsn string) string {
+		kv, err := pq.ParseURL(dsn)
+		if err != nil {
+			t.Fatalf("lib/pq cannot read %q: %v", dsn, err)
+		}
+		var out []string
+		for _, f := range strings.Fields(kv) {
+			if !strings.HasPrefix(f, "password=") {
+				out = append(out, f)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	for _, dsn := range []string{
+		"postgres://rekindle:p@ss@db.internal:5432/rekindle",
+		"postgres://db.internal:5432/rekindle?application_name=ops@jump",
+		"postgres://rekindle:p@ss@db.internal:5432/rekindle?application_name=ops@jump&sslmode=disable",
+		"postgres://rekindle:p@ss@db.internal:5432/app%40staging",
+	} {
+		var out bytes.Buffer
+		if err := Print(&out, env(map[string]string{"DATABASE_URL": dsn}), nil); err != nil {
+			t.Errorf("%q: %v", dsn, err)
+			continue
+		}
+		shown, _, _ := strings.Cut(strings.TrimPrefix(firstLine(out.String()), "DATABASE_URL="), "\t")
+		if strings.Contains(shown, "p@ss") {
+			t.Errorf("config shows the password of %q: %s", dsn, shown)
+		}
+		if got, want := withoutPassword(shown), withoutPassword(dsn); got != want {
+			t.Errorf("config shows %s: lib/pq reads that as %s, but connects with %s", shown, got, want)
+		}
+	}
+	const bad = "postgres://rekindle:p@ss/w0rd@db.internal:5432/rekindle"
+	_, _, err := Load(env(map[string]string{"DATABASE_URL": bad}), nil)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "%40") {
+		t.Fatalf("%s (lib/pq would connect to host ss): err %v, want DATABASE_URL refused, saying how to encode", bad, err)
+	}
+	if strings.Contains(err.Error(), "p@ss") || strings.Contains(err.Error(), "w0rd") {
+		t.Errorf("the error quotes the password: %v", err)
 	}
 }
