@@ -70,6 +70,7 @@ func NewHandler(w io.Writer, format string, level slog.Leveler) (slog.Handler, e
 		}
 		h = slog.NewTextHandler(w, opts)
 	case FormatJSON:
+		opts.ReplaceAttr = durationString
 		h = slog.NewJSONHandler(w, opts)
 	default:
 		return nil, fmt.Errorf("logging: unknown log format %q (want %q or %q)", format, FormatText, FormatJSON)
@@ -94,6 +95,16 @@ func ParseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("logging: unknown log level %q (want debug, info, warn or error)", s)
+}
+
+// durationString writes a duration as the text handler and the settings do
+// ("1.5s", "2m0s"): slog's JSON handler would write integer nanoseconds,
+// which an operator reading the journal has to divide by 10^9.
+func durationString(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 func dropTime(groups []string, a slog.Attr) slog.Attr {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMaskEmail(t *testing.T) {
@@ -301,5 +302,32 @@ func TestLevelVar(t *testing.T) {
 	log.Debug("two")
 	if out := buf.String(); strings.Contains(out, "one") || !strings.Contains(out, "two") {
 		t.Errorf("level var not honoured:\n%s", out)
+	}
+}
+
+// JSON logs show durations as the settings are written ("1.5s"), not as
+// integer nanoseconds, at the top level, in groups and in With attributes.
+func TestJSONDurationsAreReadable(t *testing.T) {
+	var buf bytes.Buffer
+	t.Setenv("JOURNAL_STREAM", "")
+	log, err := New(&buf, "json", "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.With("lease", 2*time.Minute).Info("stopping", "timeout", 1500*time.Millisecond,
+		slog.Group("watchdog", slog.Duration("period", 15*time.Second)))
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	group, _ := rec["watchdog"].(map[string]any)
+	for _, c := range []struct {
+		name string
+		got  any
+		want string
+	}{{"timeout", rec["timeout"], "1.5s"}, {"lease", rec["lease"], "2m0s"}, {"watchdog.period", group["period"], "15s"}} {
+		if c.got != c.want {
+			t.Errorf("%s logged as %v (%T), want %q; line: %s", c.name, c.got, c.got, c.want, buf.String())
+		}
 	}
 }
