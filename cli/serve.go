@@ -97,7 +97,10 @@ loop:
 // the whole stop takes at most timeout (REKINDLE_SHUTDOWN_TIMEOUT), which
 // the unit's TimeoutStopSec leaves room for. Stopping them one after the
 // other, each with the full timeout, could take twice as long.
-func shutdown(a *app, srv *http.Server, svc interface{ Stop(time.Duration) bool }, timeout time.Duration) {
+func shutdown(a *app, srv *http.Server, svc interface {
+	Stop(time.Duration) bool
+	InFlight() []int64
+}, timeout time.Duration) {
 	began := time.Now()
 	ctx, cancel := context.WithDeadline(context.Background(), began.Add(timeout))
 	defer cancel()
@@ -109,9 +112,23 @@ func shutdown(a *app, srv *http.Server, svc interface{ Stop(time.Duration) bool 
 		a.log.Warn("shutdown timeout reached with HTTP requests open; they were cut off")
 	}
 	if !sendsDone {
-		a.log.Warn("shutdown timeout reached with sends in flight; their leases will expire and the rescuer re-queues them")
+		// Named, so the operator can tell which messages may arrive twice:
+		// the provider may have taken one whose outcome was never recorded.
+		ids := svc.InFlight()
+		a.log.Warn("shutdown timeout reached with sends in flight; their leases will expire and the rescuer re-queues them "+
+			"(a message the provider took meanwhile is sent again)", "count", len(ids), "delivery_ids", firstIDs(ids))
 	}
 	a.log.Info("stopped", "took", time.Since(began).Round(time.Millisecond).String())
+}
+
+// firstIDs is ids as a log value, at most 50 of them: enough to look the
+// messages up (the count beside them says how many there were).
+func firstIDs(ids []int64) []int64 {
+	const most = 50
+	if len(ids) > most {
+		return ids[:most]
+	}
+	return ids
 }
 
 // warnAtStart logs settings that run but are most likely a mistake.

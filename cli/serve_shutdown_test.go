@@ -107,3 +107,107 @@ func TestServeShutdownStallsShareOneDeadline(t *testing.T) {
 	}
 	t.Logf("serve exited %s after SIGTERM (REKINDLE_SHUTDOWN_TIMEOUT=%s)", took.Round(time.Millisecond), timeout)
 }
+
+// When REKINDLE_SHUTDOWN_TIMEOUT runs out with a send stalled at the
+// provider, the log names the deliveries abandoned in flight, and the
+// messages of that batch not yet started are back in the queue, without a
+// lease, for another instance to send at once (not leased until the
+// rescuer finds them).
+func TestServeShutdownTimeoutNamesAbandonedSendsAndGivesBackTheRest(t *testing.T) {
+	const timeout = time.Second
+	smtp, err := fakesmtp.Start(fakesmtp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close() // ends the hanging session
+	smtp.HangNext(fakesmtp.StageData, 1, time.Minute)
+
+	env := map[string]string{"DATABASE_URL": testdb.New(t), "REKINDLE_LISTEN": freePort(t),
+		"REKINDLE_SECRET_KEY": "serve-shutdown-secret-0123456789abcdef", "REKINDLE_OUTBOX_DIR": t.TempDir(),
+		"REKINDLE_SMTP_HOST": smtp.Host(), "REKINDLE_SMTP_PORT": strconv.Itoa(smtp.Port()), "REKINDLE_SMTP_TLS": "none",
+		"REKINDLE_EMAIL_WORKERS": "1", "REKINDLE_TICK": "50ms", "REKINDLE_LOG_FORMAT": "json",
+		"REKINDLE_SHUTDOWN_TIMEOUT": timeout.String()}
+	// Three people's day-0 emails, planned before serve starts, so that its
+	// one email claim takes them all and its one worker stalls on the first.
+	h := newEngineHarnessRealClock(t, env)
+	tz := zoneAtLocalHour(time.Now(), 15)
+	for i := 0; i < 3; i++ {
+		h.enroll("P", "p"+strconv.Itoa(i)+"@example.org", "", tz)
+	}
+	for {
+		n, _, err := h.a.engine.PlanOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	db := h.a.store.DB
+
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	}()
+	for deadline := time.Now().Add(30 * time.Second); smtp.PendingFaults() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no email reached the SMTP server; log:\n%s", logs.String())
+		}
+	}
+	var claimed int
+	dbGet(t, db, &claimed, `SELECT count(*) FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
+	if claimed < 2 {
+		cancel()
+		t.Fatalf("setup: %d emails claimed when the send stalled; want the stalled one and more behind it", claimed)
+	}
+
+	cancel() // SIGTERM
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("serve exited %d after SIGTERM, want 0; log:\n%s", code, logs.String())
+		}
+	case <-time.After(10 * timeout):
+		t.Fatalf("serve still running %s after SIGTERM; log:\n%s", 10*timeout, logs.String())
+	}
+
+	var stalled []int64
+	dbSelect(t, db, &stalled, `SELECT id FROM deliveries WHERE status = 'sending' ORDER BY id`)
+	if len(stalled) != 1 {
+		t.Fatalf("%d deliveries still being sent after the shutdown (%v), want the stalled one", len(stalled), stalled)
+	}
+	var leased int
+	dbGet(t, db, &leased, `SELECT count(*) FROM deliveries WHERE status <> 'sending' AND lease_until IS NOT NULL`)
+	var queued int
+	dbGet(t, db, &queued, `SELECT count(*) FROM deliveries WHERE status = 'queued' AND channel = 'email'`)
+	if leased != 0 || queued < claimed-1 {
+		t.Errorf("after the shutdown: %d emails queued (%d were claimed behind the stalled one), %d rows still leased; want them all given back",
+			queued, claimed-1, leased)
+	}
+
+	var abandoned *struct {
+		Count int     `json:"count"`
+		IDs   []int64 `json:"delivery_ids"`
+	}
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		var rec struct {
+			Msg   string  `json:"msg"`
+			Count int     `json:"count"`
+			IDs   []int64 `json:"delivery_ids"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && strings.HasPrefix(rec.Msg, "shutdown timeout reached with sends in flight") {
+			abandoned = &struct {
+				Count int     `json:"count"`
+				IDs   []int64 `json:"delivery_ids"`
+			}{rec.Count, rec.IDs}
+		}
+	}
+	if abandoned == nil || abandoned.Count != 1 || len(abandoned.IDs) != 1 || abandoned.IDs[0] != stalled[0] {
+		t.Fatalf("the shutdown log names %+v as abandoned, want delivery %d; log:\n%s", abandoned, stalled[0], logs.String())
+	}
+}

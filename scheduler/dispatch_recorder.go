@@ -101,7 +101,7 @@ type optOutGate struct {
 	mu      sync.Mutex
 	checked time.Time
 	started []bool
-	stopped map[int64]bool // taken back by a re-check: not to be sent
+	stopped map[int64]bool // taken back by a re-check, or given back by release: not to be sent
 }
 
 func (d *Dispatcher) newOptOutGate(batch []store.Delivery, claimed time.Time) *optOutGate {
@@ -178,6 +178,18 @@ func (g *optOutGate) release(ctx context.Context) {
 			continue
 		}
 		ids, attempts = append(ids, del.ID), append(attempts, int64(del.Attempts))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	// Not to be started from now on, given back or not: a row released is
+	// another worker's to claim, and one that could not be released waits
+	// for the rescuer (this worker may be past its deadline).
+	if g.stopped == nil {
+		g.stopped = make(map[int64]bool, len(ids))
+	}
+	for _, id := range ids {
+		g.stopped[id] = true
 	}
 	if err := e.Store.ReleaseClaimed(ctx, e.Clock.Now(), ids, attempts); err != nil {
 		// Their lease runs out and the rescuer re-queues them.

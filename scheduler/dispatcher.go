@@ -25,9 +25,36 @@ type Dispatcher struct {
 	id      string
 	limit   int // most deliveries one claim takes (0: Cfg.ClaimBatch)
 
-	mu   sync.Mutex
-	all  []channel.Sender    // every sender made, to close
-	free chan channel.Sender // idle senders
+	mu      sync.Mutex
+	all     []channel.Sender    // every sender made, to close
+	free    chan channel.Sender // idle senders
+	sending map[int64]bool      // deliveries handed to the provider, outcome not yet known
+}
+
+// InFlight returns the ids of the deliveries being sent right now (handed
+// to the provider, outcome not yet known), in no particular order: what a
+// shutdown that runs out of time abandons.
+func (d *Dispatcher) InFlight() []int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids := make([]int64, 0, len(d.sending))
+	for id := range d.sending {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (d *Dispatcher) markSending(id int64, on bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sending == nil {
+		d.sending = map[int64]bool{}
+	}
+	if on {
+		d.sending[id] = true
+	} else {
+		delete(d.sending, id)
+	}
 }
 
 // NewDispatcher makes a dispatcher for ch with n workers. id names this
@@ -186,7 +213,9 @@ func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now,
 				// Not cancelled by a shutdown (what is being sent is
 				// finished), but never outliving the claim's lease.
 				msgCtx, cancel := context.WithDeadline(sendCtx, gate.sendBy)
+				d.markSending(batch[i].ID, true)
 				rec.add(d.send(msgCtx, s, serr, batch[i]))
+				d.markSending(batch[i].ID, false)
 				cancel()
 			}
 		}()
@@ -209,6 +238,14 @@ feed:
 			// mid-record nor left leased until the rescuer finds it.
 			break feed
 		}
+	}
+	if ctx.Err() != nil {
+		// Give back what has not started now, not after the sends in
+		// flight end: one stalled send would otherwise keep the rest
+		// leased past a shutdown that times out, and another instance
+		// could take them only when the lease ran out. The gate refuses
+		// them to a worker that was handed one but had not started it.
+		gate.release(sendCtx)
 	}
 	close(jobs)
 	wg.Wait()

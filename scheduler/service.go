@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -256,6 +257,17 @@ func (s *Service) Kick() {
 		default:
 		}
 	}
+}
+
+// InFlight returns the ids of the deliveries being sent right now, over
+// every dispatcher, smallest first.
+func (s *Service) InFlight() []int64 {
+	var ids []int64
+	for _, d := range s.dispatchers {
+		ids = append(ids, d.InFlight()...)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Stop stops claiming new work and waits up to timeout for in-flight batches
