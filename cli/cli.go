@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rekindle/rekindle/config"
 )
@@ -86,7 +87,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return 2
 		default:
 			// Multi-problem errors (program validation) keep one problem a line.
-			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, err)
+			// The line names the command already: a package's own prefix
+			// of the same word ("migrate: ...") would say it twice.
+			fmt.Fprintf(stderr, "rekindle %s: %s\n", c.name, strings.TrimPrefix(err.Error(), c.name+": "))
 			return 1
 		}
 	}

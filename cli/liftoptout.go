@@ -47,7 +47,7 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 	shown := logging.MaskEmail(addr)
 	lifted, err := st.LiftEmailOptOut(ctx, time.Now(), addr, strings.TrimSpace(*request))
 	if errors.Is(err, store.ErrNotOptedOut) {
-		return fmt.Errorf("lift-optout: %s has no opt-out to lift; nothing changed", shown)
+		return fmt.Errorf("%s has no opt-out to lift; nothing changed", shown)
 	}
 	if err != nil {
 		return err
