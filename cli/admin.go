@@ -474,5 +474,33 @@ func runConfig(ctx context.Context, env *Env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	return config.PrintLookup(env.Stdout, env.Lookup, fs)
+	if err := config.PrintLookup(env.Stdout, env.Lookup, fs); err != nil {
+		return err
+	}
+	// Checked here and where programs are loaded, not when any command
+	// reads the configuration (see config.ProgramsFolder).
+	cfg, err := loadConfig(env, fs)
+	if err != nil {
+		return err
+	}
+	return programsFolderErr(cfg.ProgramsDir, fs)
+}
+
+// programsFolderErr is config.ProgramsFolder naming the setting, and the
+// flag when the folder came from one.
+func programsFolderErr(dir string, fs *flag.FlagSet) error {
+	err := config.ProgramsFolder(dir)
+	if err == nil {
+		return nil
+	}
+	e := &config.Error{Name: "REKINDLE_PROGRAMS_DIR", Err: err}
+	if fs != nil {
+		for _, name := range []string{"programs-dir", "programs"} {
+			if f := fs.Lookup(name); f != nil && f.Value.String() == dir && dir != "" {
+				e.Flag = "--" + name
+				break
+			}
+		}
+	}
+	return e
 }

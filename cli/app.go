@@ -167,7 +167,10 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		return nil, err
 	}
 	a.engine = scheduler.New(a.store, a.clock, log, engineConfig(cfg), r, a.links)
-	a.progs, _, err = loadProgramsWith(cfg.ProgramsDir, r)
+	err = programsFolderErr(cfg.ProgramsDir, nil) // names the setting, as the loader does not
+	if err == nil {
+		a.progs, _, err = loadProgramsWith(cfg.ProgramsDir, r)
+	}
 	switch {
 	case err != nil && o.anyPrograms:
 		a.log.Warn("programs do not load; going on without them, as this command plans nothing new", "err", err)

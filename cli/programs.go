@@ -67,6 +67,9 @@ func offlineEngine(env *Env, dir string) (*scheduler.Engine, map[string]*program
 	}
 	if dir == "" {
 		dir = cfg.ProgramsDir
+		if err := programsFolderErr(dir, nil); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	r, err := newRenderer(cfg)
 	if err != nil {

@@ -258,6 +258,33 @@ func hostName(h string) bool {
 
 // folder is a directory that exists; the error names the folder, not the
 // path twice as os.Stat's does.
+// ProgramsFolder checks the value of REKINDLE_PROGRAMS_DIR, in the words
+// the program loader uses for the folder ("" is the embedded programs). It
+// is not part of reading the configuration: the commands that plan nothing
+// (pause, unsubscribe, ...) go on without programs, so that an opt-out is
+// never held up by them; `config` and the commands that need programs
+// call it.
+func ProgramsFolder(v string) error {
+	if v == "" {
+		return nil
+	}
+	st, err := os.Stat(v)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("programs folder %s: no such folder (want the folder that holds program.yaml, or a folder of program folders; "+
+			"leave it empty for the embedded ones)", v)
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("programs folder %s: cannot read it: %v", v, err)
+	case !st.IsDir():
+		return fmt.Errorf("programs folder %s: not a folder; give the folder that holds program.yaml, or a folder of program folders", v)
+	}
+	return nil
+}
+
 func folder(v string) error {
 	st, err := os.Stat(v)
 	switch {
