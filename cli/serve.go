@@ -131,8 +131,20 @@ func firstIDs(ids []int64) []int64 {
 	return ids
 }
 
+// unitStopTimeout is the shipped unit's TimeoutStopSec=: after it, systemd
+// kills serve (SIGKILL) whatever it is doing.
+const unitStopTimeout = 30 * time.Second
+
 // warnAtStart logs settings that run but are most likely a mistake.
 func warnAtStart(a *app) {
+	if a.cfg.ShutdownTimeout >= unitStopTimeout {
+		// A warning, not a refusal: an operator may have raised
+		// TimeoutStopSec= in the unit with it.
+		a.log.Warn(fmt.Sprintf("REKINDLE_SHUTDOWN_TIMEOUT=%s is not shorter than the unit's TimeoutStopSec=%s: "+
+			"systemd kills serve (SIGKILL) before a slow shutdown ends, cutting off sends without recording them; "+
+			"set it below %s (the default is 20s), or raise TimeoutStopSec= in the unit to 10s more than it",
+			a.cfg.ShutdownTimeout, unitStopTimeout, unitStopTimeout))
+	}
 	if a.cfg.SecretKey == "" {
 		a.log.Warn("REKINDLE_SECRET_KEY is not set: links are signed with a random key of this process; " +
 			"they stop working when it restarts, and with several instances a link one made fails on the others")

@@ -111,3 +111,18 @@ func TestSecretKeyNeededWhereLinksAreSigned(t *testing.T) {
 		}
 	}
 }
+
+// A shutdown budget that does not fit in the unit's TimeoutStopSec=30s
+// would end in SIGKILL mid-shutdown: serve says so at start, naming the
+// setting.
+func TestServeWarnsOfAShutdownTimeoutPastTheUnitsStopTimeout(t *testing.T) {
+	const warning = "REKINDLE_SHUTDOWN_TIMEOUT=30s is not shorter than the unit's TimeoutStopSec=30s"
+	code, log := serveStart(t, map[string]string{"REKINDLE_SHUTDOWN_TIMEOUT": "30s"})
+	if code != 0 || !strings.Contains(log, warning) {
+		t.Errorf("REKINDLE_SHUTDOWN_TIMEOUT=30s: exit %d; want a warning %q; log:\n%s", code, warning, log)
+	}
+	code, log = serveStart(t, map[string]string{"REKINDLE_SHUTDOWN_TIMEOUT": "29s"})
+	if code != 0 || strings.Contains(log, "REKINDLE_SHUTDOWN_TIMEOUT") {
+		t.Errorf("REKINDLE_SHUTDOWN_TIMEOUT=29s: exit %d; want no warning; log:\n%s", code, log)
+	}
+}
