@@ -483,8 +483,9 @@ var Table = []Var{
 // Rules are the checks between settings, each naming the setting to fix: a
 // provider that is configured must be configured completely, so that
 // `rekindle config` and `serve` refuse what would otherwise fail later (at
-// the first send, or at every Twilio webhook). They run once every value
-// is valid on its own; an unset provider is not checked.
+// the first send, or at every Twilio webhook). They run on the values
+// valid on their own, all in one pass with them (Load reports every problem
+// at once); an unset provider is not checked.
 var Rules = []struct {
 	Name  string // the setting the error names
 	Check func(c *Config) error
@@ -722,10 +723,21 @@ func load(lookup Lookup, fs *flag.FlagSet) (*Config, Source, map[string]string, 
 		src[v.Name] = from
 		vals[v.Name] = val
 	}
-	if len(errs) > 0 {
-		return nil, nil, nil, errors.Join(errs...)
+	// The rules run also when a value was refused, so that one run names
+	// every setting to fix; a refused value is left at its zero value,
+	// which no rule takes for a configured provider, and a rule about a
+	// setting already refused would only name it twice.
+	failed := map[string]bool{}
+	for _, err := range errs {
+		var e *Error
+		if errors.As(err, &e) {
+			failed[e.Name] = true
+		}
 	}
 	for _, r := range Rules {
+		if failed[r.Name] {
+			continue
+		}
 		if err := r.Check(c); err != nil {
 			errs = append(errs, &Error{Name: r.Name, Flag: flagOf[r.Name], Err: err})
 		}

@@ -76,3 +76,32 @@ func TestSecretKeyLength(t *testing.T) {
 		t.Errorf("32 characters: %v", err)
 	}
 }
+
+// One run names every setting to fix: two values refused on their own and a
+// provider configured halfway are reported together, one line each, each
+// naming its variable; a rule about a refused setting does not name it twice.
+func TestEveryBadSettingIsReportedAtOnce(t *testing.T) {
+	_, _, err := Load(env(map[string]string{
+		"REKINDLE_TICK": "often", "REKINDLE_SMTP_TLS": "ssl",
+		"TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef", "REKINDLE_TWILIO_FROM": "+12025550100",
+		"REKINDLE_SMTP_HOST": "smtp.example.org", "REKINDLE_SMTP_USERNAME": "u",
+	}), nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for _, name := range []string{"REKINDLE_TICK", "REKINDLE_SMTP_TLS", "TWILIO_AUTH_TOKEN", "REKINDLE_SMTP_PASSWORD"} {
+		n := 0
+		for _, l := range lines {
+			if strings.HasPrefix(l, "config: "+name+":") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s named on %d lines, want 1:\n%s", name, n, err)
+		}
+	}
+	if len(lines) != 4 {
+		t.Errorf("%d lines, want one for each of the 4 bad settings:\n%s", len(lines), err)
+	}
+}
