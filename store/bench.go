@@ -145,7 +145,10 @@ func (b *Bench) claim(ctx context.Context) error {
 // Close ends the run's hold on the database and closes the connection pool.
 func (b *Bench) Close() error {
 	if b.lock != nil {
-		b.lock.Close() // the session's end releases its advisory lock
+		// Unlocked on its session first: closing alone ends the session a
+		// moment later, after a next run may already have looked.
+		b.lock.ExecContext(context.Background(), b.text["bench_unlock"])
+		b.lock.Close() // the session's end releases the lock in any case
 		b.lock = nil
 	}
 	return b.DB.Close()

@@ -88,3 +88,9 @@ SELECT count(*) FROM bench_bare_jobs WHERE state = 'completed';
 -- the first and both would measure nothing. Held by a session of its own
 -- until the run ends (or its connection drops).
 SELECT pg_try_advisory_lock(hashtext('rekindle bench'), 0);
+
+-- name: bench_unlock
+-- Released on the lock's own session before it closes: a closed
+-- connection's session ends a moment later on the server, and a run started
+-- in that moment would find the database still taken.
+SELECT pg_advisory_unlock(hashtext('rekindle bench'), 0);
