@@ -26,9 +26,17 @@ var (
 	pauseRe    = regexp.MustCompile(`^PAUSE(?:\s+(?:FOR\s+)?(\d{1,3})(?:\s*(?:DAYS?|D))?)?$`)
 )
 
-// hintReply answers a text we could not read from someone with no check-in
-// to answer.
+// hintReply answers a text we could not read while a check-in waits for an
+// answer whose choices cannot be told (answerHint names them when it can).
 const hintReply = "Sorry, we didn't catch that. You can reply PAUSE to take a break, STOP to stop texts, or HELP for help."
+
+// writtenReply answers free text when no check-in waits for an answer. Most
+// such texts answer a lesson's reflective question ("What's one thing you'd
+// change?"), so the person is thanked rather than told they were not
+// understood, told truly that the daemon only reads keywords and answers
+// (the questions are theirs to think over), and given the words that work.
+// It is one GSM-7 segment (web/sms_written_reply_test.go).
+const writtenReply = "Thanks for writing. This number can't read written replies; the questions are for you to think over, maybe in your notes. Reply PAUSE for a break, HELP or STOP."
 
 // twilioSMS handles an inbound text.
 func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
@@ -231,10 +239,14 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	}
 	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
 	switch {
+	case errors.Is(err, scheduler.ErrUnrecognized) && !s.checkinWaiting(ctx, sub.ID):
+		// The latest check-in is answered or closed: the text is not an
+		// attempt at it, most likely a reply to a lesson's question.
+		return writtenReply, "unrecognized: no check-in waiting", nil
 	case errors.Is(err, scheduler.ErrUnrecognized):
 		return s.answerHint(ctx, sub.ID), "unrecognized", nil
 	case errors.Is(err, scheduler.ErrNoOpenCheckin):
-		return hintReply, "unrecognized", nil
+		return writtenReply, "unrecognized: no check-in waiting", nil
 	case errors.Is(err, scheduler.ErrAnswerWindowEnd):
 		// No promise of another check-in: this one may not be asked
 		// again (a "ready" answer ends it) and the program may have none

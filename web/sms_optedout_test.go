@@ -42,8 +42,8 @@ func TestOptedOutNumberGetsNoReplyToOrdinaryTexts(t *testing.T) {
 			t.Errorf("%s: START after STOP: %q", phone, out)
 		}
 	}
-	if out := twimlMessage(t, f.sms(known, "hello?")); !strings.Contains(out, "didn't catch that") {
-		t.Errorf("an ordinary text after START: %q, want the usual hint", out)
+	if out := twimlMessage(t, f.sms(known, "hello?")); !strings.Contains(out, "can't read written replies") {
+		t.Errorf("an ordinary text after START: %q, want the usual reply to written text", out)
 	}
 	if out := twimlMessage(t, f.sms(stranger, "hello?")); !strings.Contains(out, "don't have this number") {
 		t.Errorf("an unknown number's text after START: %q, want the usual answer", out)

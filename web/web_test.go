@@ -309,8 +309,8 @@ func TestStopHelpStart(t *testing.T) {
 	}
 
 	out = f.sms("+447700900203", "banana")
-	// No check-in to answer: the hint offers no numbers.
-	if !strings.Contains(out, "didn&#39;t catch that") || !strings.Contains(out, "PAUSE") || strings.Contains(out, "1-5") {
+	// No check-in to answer: the reply names the keywords, no numbers.
+	if !strings.Contains(out, "can&#39;t read written replies") || !strings.Contains(out, "PAUSE") || strings.Contains(out, "1-5") {
 		t.Fatalf("hint reply: %s", out)
 	}
 }
