@@ -135,7 +135,8 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 	}
 	first := "We've noted your answer: " + label + "."
 	if res.Updated {
-		first = "We've updated your answer to: " + label + "."
+		// As the text reply: only the first answer steers the program.
+		first = "We've noted your new answer: " + label + ". Any change your first answer made to your program stays as it is."
 	}
 	next := "There's nothing else you need to do. Your next message will arrive as planned."
 	switch res.Enrollment {

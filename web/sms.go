@@ -256,7 +256,11 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "", "", err
 	}
 	if res.Updated {
-		return "Thanks, we've updated your answer.", "answer updated: " + res.Value, nil
+		// Only the first answer steers the program (RecordAnswer): the new
+		// one is stored, and a later check-in's streak counts it, but what
+		// the first one changed stays. Saying "updated" alone let people
+		// think the program would now follow the new answer.
+		return "Thanks, we've noted your new answer. Any change your first answer made to your program stays as it is.", "answer updated: " + res.Value, nil
 	}
 	if res.Late {
 		// Kept, and nothing changes; it promises no next message either,

@@ -356,7 +356,7 @@ func TestAnswerBySMSAndEmailLink(t *testing.T) {
 	}
 	rows := f.count(`SELECT count(*) FROM checkins`)
 	code, page = f.do("POST", "/checkin/"+tok2, "application/x-www-form-urlencoded", "a=4")
-	if code != 200 || !strings.Contains(page, "updated") {
+	if code != 200 || !strings.Contains(page, "noted your new answer") {
 		t.Fatalf("update by link: %d %s", code, page)
 	}
 	if n := f.count(`SELECT count(*) FROM checkins WHERE id = $1 AND answer = '4' AND source = 'email-link'`, id2); n != 1 {
