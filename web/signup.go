@@ -68,6 +68,11 @@ func consentText(p *programs.Program, channel string) string {
 		"I can unsubscribe at any time with the link in every email."
 }
 
+// badPhoneMessage answers a phone number that is not a number at all. Its
+// example must pass the checks it explains (web/signup_phone_test.go): 555
+// 0100 to 0199 are reserved for fiction, and 202 is a real area code.
+const badPhoneMessage = "That doesn't look like a mobile number we can text. Include the country code, e.g. +1 202 555 0199, or leave it empty."
+
 // validate checks a sign-up and turns it into an enrollment request. It
 // writes nothing.
 func (s *server) validate(in signup, r *http.Request, source string) (scheduler.EnrollRequest, *fieldError) {
@@ -102,7 +107,19 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	if phone != "" {
 		num, err := phonenumbers.Parse(phone, s.DefaultRegion)
 		if err != nil || !phonenumbers.IsValidNumber(num) {
-			return req, &fieldError{"phone", "That doesn't look like a mobile number we can text. Include the country code, e.g. +1 555 010 0199, or leave it empty."}
+			return req, &fieldError{"phone", badPhoneMessage}
+		}
+		// A number that cannot take texts would never get the
+		// confirmation, and someone signing up by phone alone would wait
+		// for lessons that never come: say so now, while they can give
+		// another. Numbers the library cannot tell from a mobile
+		// (FIXED_LINE_OR_MOBILE, as in the US) are taken.
+		switch phonenumbers.GetNumberType(num) {
+		case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE, phonenumbers.VOIP, phonenumbers.UNKNOWN:
+		case phonenumbers.FIXED_LINE:
+			return req, &fieldError{"phone", "That looks like a landline number, which can't receive texts. Please give a mobile number, or leave the phone number empty."}
+		default: // toll-free, premium rate, pager and the like
+			return req, &fieldError{"phone", "That number can't receive texts from us. Please give a mobile number, or leave the phone number empty."}
 		}
 		phone = phonenumbers.Format(num, phonenumbers.E164)
 		if !in.ConsentSMS {
