@@ -24,7 +24,15 @@ var (
 	startWords = []string{"START", "UNSTOP"}
 	helpWords  = []string{"HELP", "INFO"}
 	pauseRe    = regexp.MustCompile(`^PAUSE(?:\s+(?:FOR\s+)?(\d{1,3})(?:\s*(?:DAYS?|D))?)?$`)
+	// pauseLikeRe is PAUSE with a length pauseRe does not take ("PAUSE
+	// 1000 DAYS", "PAUSE 2 WEEKS"): the person asked for a pause, so they
+	// are told what was not done and what is taken, not thanked for writing.
+	pauseLikeRe = regexp.MustCompile(`^PAUSE\s`)
 )
+
+// badPauseReply answers pauseLikeRe. 999 is pauseRe's three digits, as
+// `rekindle pause --days` takes (cli maxPauseDays).
+const badPauseReply = "Nothing has changed. A pause can be 1 to 999 days: reply PAUSE 14 for two weeks, for example, or just PAUSE to pause until you reply RESUME."
 
 // hintReply answers a text we could not read while a check-in waits for an
 // answer whose choices cannot be told (answerHint names them when it can).
@@ -212,6 +220,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "Paused for " + plural(days, "day") + ". We'll pick up where you left off; reply RESUME to come back sooner.", "paused", nil
 		}
 		return "Paused. Take the time you need; reply RESUME whenever you're ready to continue.", "paused", nil
+	}
+	if pauseLikeRe.MatchString(word) {
+		return badPauseReply, "pause: length not understood", nil
 	}
 	if word == "RESUME" {
 		n, err := s.eachLive(ctx, sub.ID, "paused", func(id int64) (bool, error) { return s.Engine.Resume(ctx, id) })
