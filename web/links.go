@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -278,11 +279,77 @@ func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, ok := confirmSubject(subj); !ok {
+	id, ok := confirmSubject(subj)
+	if !ok {
 		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name a sign-up we can confirm.")
 		return
 	}
-	s.render(w, http.StatusOK, "confirm", map[string]any{"Title": "Confirm your sign-up"})
+	// The page only reads: what the button will do depends on where the
+	// sign-up stands, and the page must not promise a "first message" to
+	// someone already in the program (whose email alone waits), nor to a
+	// sign-up the button will not start. The button's answer tells the
+	// rest.
+	row, err := s.confirmRow(r.Context(), id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.oops(w, r, err)
+		return
+	}
+	what := "Press the button to confirm it was you who signed up."
+	switch {
+	case err != nil:
+	case row.Status == "pending" && row.EmailStatus != "revoked":
+		what = "One last step. Press the button to confirm it was you who signed up, and your first message will be on its way."
+	case running(row.Status) && row.EmailStatus == "pending":
+		what = "You're already in the program. Press the button to confirm this email address, and your messages will come by email too."
+	}
+	s.render(w, http.StatusOK, "confirm", map[string]any{"Title": "Confirm your sign-up", "What": what})
+}
+
+// confirmRow reads the enrollment a confirm link names.
+func (s *server) confirmRow(ctx context.Context, id int64) (store.Enrollment, error) {
+	var row store.Enrollment
+	err := s.Engine.Store.InTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		row, err = s.Engine.Store.LockEnrollment(ctx, tx, id)
+		return err
+	})
+	return row, err
+}
+
+// running reports whether an enrollment status is a program under way (or
+// finished) rather than one waiting to start or ended by the person.
+func running(status string) bool {
+	return status == "active" || status == "paused" || status == "completed"
+}
+
+// alreadyConfirmed is what a confirm link opened again says to someone in
+// the program whose email is not waiting: where their program stands and,
+// when emails no longer come, that it goes on by text, so that nobody waits
+// for emails that will not come.
+func (s *server) alreadyConfirmed(row store.Enrollment) []string {
+	var paras []string
+	switch row.Status {
+	case "paused":
+		paras = append(paras, "There's nothing more to do. Your program is paused, so nothing is sent for now; it picks up from where you left off when you resume.")
+	case "completed":
+		paras = append(paras, "There's nothing more to do. You've finished this program, so nothing more is sent from it.")
+	default:
+		if row.EmailStatus == "confirmed" {
+			paras = append(paras, "There's nothing more to do. Your messages come as planned.")
+		} else {
+			paras = append(paras, "There's nothing more to do.")
+		}
+	}
+	switch row.EmailStatus {
+	case "revoked":
+		paras = append(paras, "You unsubscribed from our emails, so we won't send you any. Your program goes on by text only.")
+		if back := s.wayBack("email"); back != "" {
+			paras = append(paras, back)
+		}
+	case "none", "":
+		paras = append(paras, "We have no email address for you now, so your program goes on by text only.")
+	}
+	return paras
 }
 
 func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
@@ -296,12 +363,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var row store.Enrollment
-	err := s.Engine.Store.InTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		row, err = s.Engine.Store.LockEnrollment(ctx, tx, id)
-		return err
-	})
+	row, err := s.confirmRow(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "We couldn't find this sign-up", "It may have been removed. You're welcome to sign up again.")
 		return
@@ -320,7 +382,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 	switch row.Status {
 	case "active", "paused", "completed":
 		if row.EmailStatus != "pending" {
-			s.message(w, http.StatusOK, "You're already confirmed", "There's nothing more to do. Your messages are on their way.")
+			s.message(w, http.StatusOK, "You're already confirmed", s.alreadyConfirmed(row)...)
 			return
 		}
 		// They confirmed by text first (YES started the program); the email
