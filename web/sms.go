@@ -175,7 +175,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		}
 		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to stop."), "start", nil
 	case contains(helpWords, word):
-		return quiet(s.helpText(ctx, sub.ID, known)), "help", nil
+		return quiet(s.helpText(ctx, sub, known, optedOut)), "help", nil
 	}
 	if optedOut {
 		// After STOP a number hears nothing more from us but the answers
@@ -192,8 +192,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	// unless a check-in is waiting for its answer: then YES is that answer.
 	// Y, which many people type for it, confirms as YES does (it is not one
 	// of Twilio's opt-in words, so it lifts no opt-out above).
-	if (word == "YES" || word == "Y") && (sub.SMSStatus == "pending" ||
-		sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID) && !s.checkinWaiting(ctx, sub.ID)) {
+	if (word == "YES" || word == "Y") && s.yesConfirms(ctx, sub) {
 		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
 			return "", "", err
 		}
@@ -377,6 +376,14 @@ func (s *server) eachLive(ctx context.Context, subscriberID int64, status string
 	return n, nil
 }
 
+// yesConfirms reports whether YES from the person confirms a sign-up: their
+// number waits for it, or a new sign-up of a number confirmed before does
+// and no check-in waits for YES as its answer.
+func (s *server) yesConfirms(ctx context.Context, sub store.Subscriber) bool {
+	return sub.SMSStatus == "pending" ||
+		sub.SMSStatus == "confirmed" && s.waitsForConfirmation(ctx, sub.ID) && !s.checkinWaiting(ctx, sub.ID)
+}
+
 // waitsForConfirmation reports whether one of the person's enrollments
 // waits for them to confirm it.
 func (s *server) waitsForConfirmation(ctx context.Context, subscriberID int64) bool {
@@ -429,10 +436,13 @@ func (s *server) rejoinText() string {
 
 // helpText is the HELP reply carriers ask for: the program's name, how
 // often it texts, where to get help, that rates may apply and how to stop.
-func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) string {
+// The words it offers fit where the number stands: PAUSE only with a
+// program running to pause (RESUME when paused), YES while a sign-up waits
+// for it, START after an opt-out (when PAUSE would be ignored).
+func (s *server) helpText(ctx context.Context, sub store.Subscriber, known, optedOut bool) string {
 	title, freq := "Rekindle", ""
 	if known {
-		if prog := s.Engine.Programs()[s.firstProgram(ctx, subscriberID)]; prog != nil {
+		if prog := s.Engine.Programs()[s.firstProgram(ctx, sub.ID)]; prog != nil {
 			if prog.Title != "" {
 				title = prog.Title
 			}
@@ -443,7 +453,30 @@ func (s *server) helpText(ctx context.Context, subscriberID int64, known bool) s
 	if s.SupportContact != "" {
 		msg += "Help: " + s.SupportContact + ". "
 	}
-	return msg + "Msg & data rates may apply. Reply PAUSE for a break, STOP to opt out."
+	msg += "Msg & data rates may apply. "
+	switch {
+	case optedOut:
+		return msg + "You've opted out of our texts, so we don't text you now. Reply START to get them again."
+	case !known:
+		return msg + "Reply STOP to opt out."
+	case s.yesConfirms(ctx, sub):
+		return msg + "Reply YES to confirm and start our texts, STOP to opt out."
+	}
+	live, err := s.Engine.Store.LiveEnrollments(ctx, sub.ID)
+	if err != nil { // cannot tell: the usual words
+		return msg + "Reply PAUSE for a break, STOP to opt out."
+	}
+	paused := false
+	for _, e := range live {
+		if e.Status == "active" {
+			return msg + "Reply PAUSE for a break, STOP to opt out."
+		}
+		paused = paused || e.Status == "paused"
+	}
+	if paused {
+		return msg + "Reply RESUME to continue, STOP to opt out."
+	}
+	return msg + "Reply STOP to opt out." // nothing running to pause
 }
 
 // smsFrequency is how often a program texts, as a phrase to go inside a

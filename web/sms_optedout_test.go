@@ -35,7 +35,7 @@ func TestOptedOutNumberGetsNoReplyToOrdinaryTexts(t *testing.T) {
 	}
 
 	for _, phone := range []string{known, stranger} {
-		if out := twimlMessage(t, f.sms(phone, "HELP")); !strings.Contains(out, "STOP") || !strings.Contains(out, "help@rekindle.test") {
+		if out := twimlMessage(t, f.sms(phone, "HELP")); !strings.Contains(out, "Reply START") || !strings.Contains(out, "help@rekindle.test") {
 			t.Errorf("%s: HELP after STOP: %q, want the help text", phone, out)
 		}
 		if out := twimlMessage(t, f.sms(phone, "START")); !strings.Contains(out, "resubscribed") {
