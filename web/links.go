@@ -377,7 +377,8 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
 			s.oops(w, r, err)
 			return
 		}
-		s.message(w, http.StatusOK, title, para, "Every message has a link to pause or unsubscribe whenever you need to.")
+		// Texts carry no link: only emails are promised one.
+		s.message(w, http.StatusOK, title, para, "Every email has a link to pause or unsubscribe whenever you need to. If you get our texts, you can also reply PAUSE or STOP to any of them.")
 	}
 	switch row.Status {
 	case "active", "paused", "completed":

@@ -333,8 +333,18 @@ func (s *server) receivedParas(p *programs.Program, in signup) []string {
 		paras = append(paras, "Unless "+phone+" is already signed up with us, or has asked us to stop texting it, a text is on its way to it. "+
 			"Please reply YES to that text; until you do, we won't send anything else.")
 	}
+	// Emails carry a link to pause or leave; texts carry none, but PAUSE
+	// and STOP work by reply. The sentence follows what was typed, not who
+	// is on file, so it tells nobody anything.
+	ways := "every email we send has a link to pause it or leave."
+	switch {
+	case email != "" && phone != "":
+		ways = "every email we send has a link to pause it or leave, and you can reply PAUSE or STOP to any of our texts."
+	case email == "":
+		ways = "you can reply PAUSE or STOP to any of our texts."
+	}
 	nothing := "If nothing comes, this page can't tell you why: so that nobody can use it to find out who has signed up, it looks the same for everyone. " +
-		"If you're already in the program, every message we send has a link to pause it or leave."
+		"If you're already in the program, " + ways
 	if phone != "" {
 		nothing += " If you once texted STOP to us, reply START to one of our texts first."
 	}
