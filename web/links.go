@@ -196,9 +196,20 @@ func (s *server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, ch, ok := unsubSubject(subj)
+	id, ch, ok := unsubSubject(subj)
 	if !ok {
 		s.fail(w, r, http.StatusBadRequest, "This link isn't valid", "It doesn't name anything we can unsubscribe.")
+		return
+	}
+	// Opened again after use, the link says plainly that it is done
+	// rather than offer a button as if nothing had happened.
+	if sub, err := s.Engine.Store.SubscriberByID(r.Context(), nil, id); err == nil &&
+		(ch == "email" && sub.EmailStatus == "revoked" || ch == "sms" && sub.SMSStatus == "revoked") {
+		paras := []string{"You've already unsubscribed from our " + channelName(ch) + ", so there's nothing more to do. We won't send you any."}
+		if back := s.wayBack(ch); back != "" {
+			paras = append(paras, back)
+		}
+		s.message(w, http.StatusOK, "You're already unsubscribed", paras...)
 		return
 	}
 	s.render(w, http.StatusOK, "unsubscribe", map[string]any{"Title": "Unsubscribe", "Channel": channelName(ch)})
@@ -301,6 +312,10 @@ func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
 		what = "One last step. Press the button to confirm it was you who signed up, and your first message will be on its way."
 	case running(row.Status) && row.EmailStatus == "pending":
 		what = "You're already in the program. Press the button to confirm this email address, and your messages will come by email too."
+	case running(row.Status):
+		// Opened again after use: say it is done, as the button would.
+		s.message(w, http.StatusOK, "You're already confirmed", s.alreadyConfirmed(row)...)
+		return
 	}
 	s.render(w, http.StatusOK, "confirm", map[string]any{"Title": "Confirm your sign-up", "What": what})
 }
