@@ -62,6 +62,10 @@ type layoutData struct {
 	UnsubscribeURL string
 	PostalAddress  string
 	SenderName     string
+	// HelpContact is where to get help (REKINDLE_SUPPORT_CONTACT): the
+	// footer gives it, so nobody has to reply to a sender that reads no
+	// mail to find a person.
+	HelpContact string
 }
 
 // Email renders step for email. checkin is nil for steps that ask nothing.
@@ -105,7 +109,7 @@ func (c *Compiled) Email(step *programs.Step, v programs.Vars, checkin *CheckinL
 		Body: htmltemplate.HTML(body.String()), BodyText: bodyText, Exercise: exercise,
 		ProgramTitle: c.Program.Title, PhaseTitle: v.Phase, Day: v.Day, Week: v.Week,
 		Checkin: checkin, ManageURL: v.ManageURL, UnsubscribeURL: v.UnsubscribeURL,
-		PostalAddress: c.r.cfg.PostalAddress, SenderName: c.r.cfg.SenderName,
+		PostalAddress: c.r.cfg.PostalAddress, SenderName: c.r.cfg.SenderName, HelpContact: v.HelpContact,
 	}
 	var html, text strings.Builder
 	html.Grow(body.Len() + 10<<10)
