@@ -154,6 +154,25 @@ func normalizePhone(s, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// textablePhone is normalizePhone for a number that is to get the
+// program's texts: one that cannot take them (a landline, toll-free, a
+// pager...) is refused as the sign-up form refuses it (scheduler.Textable),
+// instead of enrolling a number the lessons can never reach.
+func textablePhone(s, region string) (string, error) {
+	p, err := normalizePhone(s, region)
+	if err != nil || p == "" {
+		return p, err
+	}
+	n, err := phonenumbers.Parse(p, "")
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid phone number", s)
+	}
+	if err := scheduler.Textable(n); err != nil {
+		return "", fmt.Errorf("%q is %w; give a mobile number, or enroll by --email alone", s, err)
+	}
+	return p, nil
+}
+
 // contact checks and normalises the --email and --phone flags.
 func contact(email, phone, region string) (string, string, error) {
 	e, err := normalizeEmail(email)
@@ -191,6 +210,9 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	e, p, err := contact(*email, *phone, cfg.DefaultRegion)
 	if err != nil {
 		return err
+	}
+	if _, err := textablePhone(p, ""); err != nil {
+		return fmt.Errorf("--phone: %w", err)
 	}
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {
