@@ -53,6 +53,16 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		 SELECT enrollment_id, step_key, channel, subscriber_id, id FROM deliveries`,
 		`INSERT INTO suppressions (channel, address, reason, source, created_at)
 		 SELECT 'email', 'p' || i || '@example.org', 'test', 'test', '2030-01-01' FROM generate_series(1, 500, 7) i`,
+		// Every other enrollment answered a check-in; a few replies are
+		// still kept (reply text is purged past its retention).
+		`INSERT INTO checkins (enrollment_id, step_key, occurrence, prompt, token, opened_at, closes_at,
+		                       answer, answered_at, reply_text, created_at)
+		 SELECT i, 'mood', 'mood-' || i, 'mood', 'tok' || i, '2030-01-01', '2030-01-04',
+		        CASE WHEN i % 2 = 0 THEN 'good' END,
+		        CASE WHEN i % 2 = 0 THEN $1::timestamptz - (i % 90) * interval '1 day' END,
+		        CASE WHEN i % 2 = 0 AND i % 90 < 3 THEN 'fine thanks' END, '2030-01-01'
+		 FROM generate_series(1, 50000) i`,
+		`UPDATE deliveries SET provider_id = 'SM' || id WHERE status = 'sent' AND channel = 'sms'`,
 		`ANALYZE`,
 	}
 	for _, q := range seed {
@@ -133,6 +143,26 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"admin_export_person", []any{int64(300), "p300@example.org", "+447700900300"}},
 		{"admin_erase_plan", []any{int64(300), "p300@example.org", "+447700900300"}},
 		{"admin_erase_deliveries", []any{int64(300), "p300@example.org", "+447700900300", now}},
+		// The idle planner's look at the next due step, every tick of
+		// every planner; the backlog every /metrics scrape reads.
+		{"next_due_at", nil},
+		{"due_backlog", []any{now}},
+		{"queued_backlog", []any{now}},
+		// Twilio's status reports, and the kept early ones (every 30s).
+		{"set_delivery_status", []any{now, "sms", "SM300", "delivered", "", ""}},
+		{"delivery_by_provider_id", []any{"sms", "SM300"}},
+		{"known_kept_status_callbacks", []any{100}},
+		{"expire_kept_status_callbacks", []any{now}},
+		// Answers: a check-in link, a reply, a branch; the hourly purge
+		// of reply text past its retention (migration 00011).
+		{"checkin_by_token", []any{"tok300"}},
+		{"lock_checkin", []any{int64(300)}},
+		{"recent_answers", []any{int64(300), "mood", 3}},
+		{"purge_replies", []any{now.Add(-30 * 24 * time.Hour)}},
+		{"lock_enrollment", []any{int64(300)}},
+		{"confirmations_planned", []any{int64(300)}},
+		{"cancel_queued_lessons", []any{int64(300), now}},
+		{"web_enrollments_of", []any{int64(300)}},
 	}
 	byID := map[string]bool{"ack_deliveries": true, "release_claimed": true, "cancel_suppressed_claimed": true}
 	scansDeliveries := map[string]bool{"admin_export_person": true, "admin_erase_plan": true, "admin_erase_deliveries": true}
@@ -204,7 +234,7 @@ func indexesOn(n planNode, table string, out []string) []string {
 
 // seqScans lists the sequential scans of the big tables in a plan.
 func seqScans(n planNode, out []string) []string {
-	if n.NodeType == "Seq Scan" && (n.Relation == "enrollments" || n.Relation == "deliveries" || n.Relation == "delivery_keys") {
+	if n.NodeType == "Seq Scan" && (n.Relation == "enrollments" || n.Relation == "deliveries" || n.Relation == "delivery_keys" || n.Relation == "checkins") {
 		out = append(out, fmt.Sprintf("%s (as %s)", n.Relation, n.Alias))
 	}
 	for _, c := range n.Plans {

@@ -52,10 +52,13 @@ SELECT next_at, what FROM (
 ) n ORDER BY next_at LIMIT 1;
 
 -- name: admin_person_checkins
+-- The person's enrollments through person_enrollments (migration 00009):
+-- "subscriber_id = $1" alone matches no index.
 SELECT count(*) AS total, count(c.answer) AS answered,
-       coalesce((SELECT c2.prompt || ' = ' || c2.answer FROM checkins c2 JOIN enrollments e2 ON e2.id = c2.enrollment_id
-                 WHERE e2.subscriber_id = $1 AND c2.answer IS NOT NULL ORDER BY c2.answered_at DESC, c2.id DESC LIMIT 1), '') AS last
-FROM checkins c JOIN enrollments e ON e.id = c.enrollment_id WHERE e.subscriber_id = $1;
+       coalesce((SELECT c2.prompt || ' = ' || c2.answer FROM checkins c2
+                 WHERE c2.enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id))
+                   AND c2.answer IS NOT NULL ORDER BY c2.answered_at DESC, c2.id DESC LIMIT 1), '') AS last
+FROM checkins c WHERE c.enrollment_id IN (SELECT p.id FROM person_enrollments($1) AS p(id));
 
 -- name: admin_person_suppressions
 SELECT channel, CASE WHEN address LIKE 'sha256:%' THEN 'hashed' ELSE address END AS address, reason, source, created_at
