@@ -203,14 +203,17 @@ func loadQueries(fsys fs.FS) (map[string]string, error) {
 	return out, nil
 }
 
-// InTx runs fn in a transaction, committing when it returns nil.
+// InTx runs fn in a transaction, committing when it returns nil. Any other
+// way out of fn, a panic included, rolls it back: a transaction left open
+// on a context that never ends would hold its connection and its row locks
+// until the process exits.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.DB.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer tx.Rollback() // after a commit, a no-op (sql.ErrTxDone)
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
