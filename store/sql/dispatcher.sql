@@ -101,7 +101,7 @@ RETURNING id;
 -- PostgreSQL compare every row with every message of the batch (see
 -- ack_deliveries). The stop list is usually empty, and at most the batch.
 WITH c AS MATERIALIZED (
-    SELECT d.id, d.status = 'sending' AND d.attempts = u.attempt AS ours,
+    SELECT d.id, u.attempt, d.status = 'sending' AND d.attempts = u.attempt AS ours,
            EXISTS (SELECT 1 FROM suppressions x
                    WHERE x.channel = d.channel
                      AND x.address IN (d.to_addr, erased_address(d.to_addr))) AS suppressed,
@@ -110,7 +110,7 @@ WITH c AS MATERIALIZED (
     JOIN unnest($2::bigint[], $3::int[]) AS u(id, attempt) ON d.id = u.id
     WHERE d.id = ANY($2::bigint[])
 ), stop AS MATERIALIZED (
-    SELECT c.id, c.suppressed, c.enrollment FROM c
+    SELECT c.id, c.attempt, c.suppressed, c.enrollment FROM c
     WHERE c.ours
       AND (c.suppressed
            OR c.enrollment = 'paused'
@@ -128,7 +128,10 @@ SET status = CASE WHEN NOT s.suppressed AND s.enrollment = 'paused' THEN 'queued
                  ELSE 'enrollment ended' END,
     lease_until = NULL, updated_at = $1
 FROM stop s
-WHERE d.id = s.id AND d.status = 'sending'
+-- The fence again, on the row as it is when locked: c read it from the
+-- statement's snapshot, and a row rescued and claimed again meanwhile is
+-- 'sending' under another worker's newer attempt (TestRecheckFencedByAttempt).
+WHERE d.id = s.id AND d.status = 'sending' AND d.attempts = s.attempt
 RETURNING d.id, d.status;
 
 -- name: release_claimed
