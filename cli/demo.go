@@ -30,6 +30,9 @@ import (
 // week), then readiness, and finally MOVED ON late in reconnecting.
 const defaultReplies = "mood=4,space=yes,mood=2,space=no,mood=1,space=yes,readiness=not yet,mood=3,readiness=ready,mood=4,mood=3,mood=4,mood=moved on"
 
+// maxDemoSpeed is the fastest demo clock: eight weeks in about five seconds.
+const maxDemoSpeed = 1e6
+
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := flagSet(env, "demo")
 	email := fs.String("email", "demo@example.org", "the demo person's email")
@@ -47,8 +50,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if *speed <= 0 {
-		return usagef("--speed must be positive")
+	// Written so that NaN fails it too. The bound keeps the demo's lease
+	// (speed × 30s) and its clock (speed × the real time run) within a
+	// time.Duration: beyond it they overflowed into negative durations.
+	if !(*speed > 0 && *speed <= maxDemoSpeed) {
+		return usagef("--speed %g: want more than 0 and at most %d", *speed, int(maxDemoSpeed))
 	}
 	script, err := parseReplies(*replies)
 	if err != nil {
