@@ -81,16 +81,20 @@ func (s *Service) AddJob(spec, name string, cluster bool, fn func(ctx context.Co
 
 // Start launches the loops. They run until Stop or until ctx is done.
 func (s *Service) Start(ctx context.Context) error {
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.ctx = ctx
-	s.beats = nil
-	s.cron = cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	// Every job's schedule is checked before anything starts: a Start that
+	// fails leaves the service not started (Alive says so, Stop has
+	// nothing to stop) and its context released.
+	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	ctx, cancel := context.WithCancel(ctx)
 	for _, j := range s.jobs {
 		j := j
-		if _, err := s.cron.AddFunc(j.spec, func() { s.runJob(ctx, j) }); err != nil {
-			return err
+		if _, err := c.AddFunc(j.spec, func() { s.runJob(ctx, j) }); err != nil {
+			cancel()
+			return fmt.Errorf("scheduler: job %q: schedule %q: %w", j.name, j.spec, err)
 		}
 	}
+	s.ctx, s.cancel, s.cron = ctx, cancel, c
+	s.beats = nil
 	s.cron.Start()
 
 	// Two planners (and two claim loops per channel) keep both sides busy:

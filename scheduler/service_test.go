@@ -52,3 +52,22 @@ func TestUntilNextDue(t *testing.T) {
 		t.Fatalf("a step already due but not planned: waits %s, want %s (soon, not a busy loop)", w, dueAgain)
 	}
 }
+
+// A service whose Start failed (a job's schedule does not parse) runs
+// nothing; Alive used to report it alive all the same (started, not
+// stopped, no loop stuck), so a watchdog fed by it would never restart a
+// daemon whose engine never ran. It reports it not started.
+func TestAliveAfterFailedStart(t *testing.T) {
+	e := newEngine(t, clock.NewManual(utc("2026-06-01T08:00:00Z")))
+	svc := e.NewService(time.Hour)
+	svc.AddJob("every now and then", "broken", false, func(context.Context) error { return nil })
+	if err := svc.Start(context.Background()); err == nil {
+		t.Fatal("Start took a schedule that does not parse")
+	}
+	if err := svc.Alive(context.Background()); err == nil {
+		t.Fatal("Alive reports a service whose Start failed as alive")
+	}
+	if !svc.Stop(time.Second) {
+		t.Fatal("Stop after a failed Start did not return at once")
+	}
+}
