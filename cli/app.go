@@ -158,6 +158,7 @@ func wire(ctx context.Context, env *Env, cfg *config.Config, o wireOptions) (*ap
 		key = hex.EncodeToString(b)
 	}
 	if a.signer, err = token.NewSigner(key); err != nil {
+		a.close()
 		return nil, err
 	}
 	a.links = &token.Links{Base: strings.TrimRight(cfg.BaseURL, "/"), Signer: a.signer, Now: a.clock.Now}
