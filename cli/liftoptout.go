@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rekindle/rekindle/logging"
 	"github.com/rekindle/rekindle/store"
@@ -33,6 +35,9 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 		return usagef("give --email, the address whose opt-out the person asked to lift")
 	case strings.TrimSpace(*request) == "":
 		return usagef("--request: say how and when the person asked for their emails back; it is kept in the audit log")
+	}
+	if err := checkRequest(*request); err != nil {
+		return err
 	}
 	addr, _, err := contact(*email, "", "")
 	if err != nil {
@@ -74,5 +79,17 @@ func runLiftOptOut(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "lift-optout: %s may be emailed again once the person signs up and confirms the address; nothing is sent until then (lifted: %s)\n", shown, what)
+	return nil
+}
+
+// checkRequest refuses a --request the audit log cannot keep as given: not
+// UTF-8 (it was kept with its bytes replaced), a NUL (PostgreSQL refused
+// it, in an error naming no flag) or another control character than a
+// line break or tab, or longer than a note (500 characters).
+func checkRequest(s string) error {
+	bad := func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, bad) || utf8.RuneCountInString(s) > 500 {
+		return fmt.Errorf("--request: want plain text of at most 500 characters, saying how and when the person asked")
+	}
 	return nil
 }

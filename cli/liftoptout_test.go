@@ -75,3 +75,21 @@ func TestLiftOptOutOfAProviderBlock(t *testing.T) {
 		t.Fatalf("email status after lifting a block: %q %v; want it still confirmed", status, err)
 	}
 }
+
+// TestLiftOptOutRequestIsPlainText: a --request with a NUL byte was refused
+// by PostgreSQL (an error naming no flag), and one that was not UTF-8 was
+// kept in the audit log with its bytes replaced. Either is refused naming
+// --request, and nothing changes.
+func TestLiftOptOutRequestIsPlainText(t *testing.T) {
+	env, db := sweepDB(t)
+	if code, out, errs := run(t, env, "unsubscribe", "--email", "ana@example.org"); code != 0 {
+		t.Fatalf("unsubscribe: %d %s %s", code, out, errs)
+	}
+	for _, request := range []string{"email\x00to support", "email to supp\xffort", "call\x1b[2J", strings.Repeat("x", 501)} {
+		refused(t, env, db, 1, "--request", "lift-optout", "--email", "ana@example.org", "--request", request)
+	}
+	// A line break in a note is taken.
+	if code, out, errs := run(t, env, "lift-optout", "--email", "ana@example.org", "--request", "email to support,\n5 Dec"); code != 0 {
+		t.Fatalf("lift-optout: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
