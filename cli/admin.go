@@ -426,8 +426,10 @@ func parsePerson(env *Env, name string, args []string, withDays bool) (personArg
 }
 
 // personCommand finds a person's live enrollments and applies fn to each.
+// fn runs on the command's context: an interrupted command (rekindle turns
+// SIGINT and SIGTERM into its end) stops waiting for a locked enrollment.
 func personCommand(ctx context.Context, env *Env, name string, args []string, withDays bool,
-	fn func(a *app, id int64, days int) (bool, error)) error {
+	fn func(ctx context.Context, a *app, id int64, days int) (bool, error)) error {
 	pa, err := parsePerson(env, name, args, withDays)
 	if err != nil {
 		return err
@@ -452,7 +454,7 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 	d := pa.days
 	changed := 0
 	for _, l := range live {
-		ok, err := fn(a, l.ID, d)
+		ok, err := fn(ctx, a, l.ID, d)
 		if err != nil {
 			return err
 		}
@@ -468,25 +470,25 @@ func personCommand(ctx context.Context, env *Env, name string, args []string, wi
 }
 
 func runPause(ctx context.Context, env *Env, args []string) error {
-	return personCommand(ctx, env, "pause", args, true, func(a *app, id int64, days int) (bool, error) {
+	return personCommand(ctx, env, "pause", args, true, func(ctx context.Context, a *app, id int64, days int) (bool, error) {
 		var until *time.Time
 		if days > 0 {
 			u := a.clock.Now().Add(time.Duration(days) * 24 * time.Hour)
 			until = &u
 		}
-		return a.engine.Pause(context.Background(), id, until)
+		return a.engine.Pause(ctx, id, until)
 	})
 }
 
 func runResume(ctx context.Context, env *Env, args []string) error {
-	return personCommand(ctx, env, "resume", args, false, func(a *app, id int64, _ int) (bool, error) {
-		return a.engine.Resume(context.Background(), id)
+	return personCommand(ctx, env, "resume", args, false, func(ctx context.Context, a *app, id int64, _ int) (bool, error) {
+		return a.engine.Resume(ctx, id)
 	})
 }
 
 func runUnenroll(ctx context.Context, env *Env, args []string) error {
-	return personCommand(ctx, env, "unenroll", args, false, func(a *app, id int64, _ int) (bool, error) {
-		return a.engine.Unenroll(context.Background(), id, "operator")
+	return personCommand(ctx, env, "unenroll", args, false, func(ctx context.Context, a *app, id int64, _ int) (bool, error) {
+		return a.engine.Unenroll(ctx, id, "operator")
 	})
 }
 
