@@ -252,6 +252,10 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 	if errors.Is(err, scheduler.ErrUnknownProgram) {
 		return fmt.Errorf("--program %q: no such program", *program)
 	}
+	var clash *store.ContactError
+	if errors.As(err, &clash) {
+		return fmt.Errorf("--%s: %s; nothing was enrolled", clash.Field, clash.Reason)
+	}
 	if err != nil {
 		return err
 	}

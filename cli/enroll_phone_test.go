@@ -34,3 +34,19 @@ func TestEnrollRefusesLandline(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollContactClashNamesTheFlag: an email and a phone on file for two
+// different people were refused as "phone: this number is already on file
+// with another email address", naming no flag. The refusal names --phone,
+// and nothing changes.
+func TestEnrollContactClashNamesTheFlag(t *testing.T) {
+	env, db := sweepDB(t)
+	if code, out, errs := run(t, env, "enroll", "--program", "rekindle", "--tz", "UTC", "--email", "bo@example.org"); code != 0 {
+		t.Fatalf("enroll bo: %d %s %s", code, out, errs)
+	}
+	errs := refused(t, env, db, 1, "--phone", "enroll", "--program", "rekindle", "--tz", "UTC",
+		"--email", "bo@example.org", "--phone", "+351912345678")
+	if !strings.Contains(errs, "already on file with another email address") {
+		t.Errorf("the refusal does not say why:\n%s", errs)
+	}
+}
