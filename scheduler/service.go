@@ -309,6 +309,11 @@ func (s *Service) loop(ctx context.Context, name string, b *beat, kick <-chan st
 		}
 		b.mark()
 		more, err := fn(ctx)
+		// A statement the shutdown cut off fails with the driver's own
+		// error (lib/pq: 57014), not context.Canceled: no failure to log.
+		if err != nil && ctx.Err() != nil {
+			return
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			s.e.Log.Error(name+" failed; will retry", "err", err)
 			more = false

@@ -1,7 +1,11 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +73,32 @@ func TestAliveAfterFailedStart(t *testing.T) {
 	}
 	if !svc.Stop(time.Second) {
 		t.Fatal("Stop after a failed Start did not return at once")
+	}
+}
+
+// A statement cut off by the shutdown fails with the driver's own error
+// (lib/pq: "canceling statement due to user request", SQLSTATE 57014), not
+// context.Canceled: every stop used to log it as a planner or dispatcher
+// failure. A loop whose context has ended logs no failure and returns.
+func TestLoopQuietAtShutdown(t *testing.T) {
+	var logged bytes.Buffer
+	e := &Engine{Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	s := &Service{e: e, tick: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.loop(ctx, "planner", &beat{name: "planner"}, nil, s.jittered, func(context.Context) (bool, error) {
+			cancel() // the shutdown begins while the statement runs
+			return false, errors.New("pq: canceling statement due to user request")
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not return after its context ended")
+	}
+	if strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a statement cut off by the shutdown was logged as a failure:\n%s", logged.String())
 	}
 }
