@@ -379,15 +379,18 @@ func (s *Service) runJob(ctx context.Context, j job) {
 		return
 	}
 	if !j.cluster {
-		if err := j.fn(ctx); err != nil {
+		if err := j.fn(ctx); err != nil && ctx.Err() == nil {
 			s.e.Log.Error("job failed", "job", j.name, "err", err)
 		}
 		return
 	}
 	ran, err := s.e.Store.WithAdvisoryLock(ctx, lockID(j.name), j.fn)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Cut off by the shutdown (see loop): not a failure.
+	case err != nil:
 		s.e.Log.Error("job failed", "job", j.name, "err", err)
-	} else if !ran {
+	case !ran:
 		s.e.Log.Debug("job running on another instance", "job", j.name)
 	}
 }

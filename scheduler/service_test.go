@@ -102,3 +102,18 @@ func TestLoopQuietAtShutdown(t *testing.T) {
 		t.Errorf("a statement cut off by the shutdown was logged as a failure:\n%s", logged.String())
 	}
 }
+
+// A periodic job the shutdown cut off is not logged as a failed job either.
+func TestJobQuietAtShutdown(t *testing.T) {
+	var logged bytes.Buffer
+	e := &Engine{Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	s := &Service{e: e, tick: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.runJob(ctx, job{spec: "@every 1m", name: "purge", fn: func(context.Context) error {
+		cancel()
+		return errors.New("pq: canceling statement due to user request")
+	}})
+	if strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a job cut off by the shutdown was logged as a failure:\n%s", logged.String())
+	}
+}
