@@ -244,7 +244,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "", "", err
 		}
 		if ok {
-			return "Got it, thank you for telling us. We've adjusted your program to fit.", "command: " + strings.Join(acts, ", "), nil
+			return commandReply(acts, e.Status == "paused"), "command: " + strings.Join(acts, ", "), nil
 		}
 	}
 	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
@@ -278,6 +278,36 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "Thanks for letting us know. That check-in had already closed, so we've kept your answer, but it won't change what we send you.", "late answer: " + res.Value, nil
 	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
+}
+
+// commandReply answers a program command (MOVED ON) by what it did: a
+// switch of track names the lessons that come next (and, while paused,
+// that they wait for RESUME); a command that found the program already
+// there says nothing changed, rather than claim an adjustment. Each is at
+// most two GSM-7 segments (web/sms_command_reply_test.go).
+func commandReply(acts []string, paused bool) string {
+	if len(acts) == 0 {
+		return "Thanks for telling us. Your program already fits that, so nothing has changed."
+	}
+	if track := switchedTo(acts); track != "" {
+		msg := "Thank you for telling us. Your program now changes course to fit: your next lessons are the " + track + " ones."
+		if paused {
+			return msg + " Your program is paused, so they wait until you reply RESUME."
+		}
+		return msg + " Go gently."
+	}
+	return "Got it, thank you for telling us. We've adjusted your program to fit."
+}
+
+// switchedTo is the track a branch's or command's actions switched to
+// ("switch moving-on"), or "".
+func switchedTo(acts []string) string {
+	for _, a := range acts {
+		if t, ok := strings.CutPrefix(a, "switch "); ok {
+			return t
+		}
+	}
+	return ""
 }
 
 // answerHint answers a text that is not one of the answers of the person's
