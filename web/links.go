@@ -148,6 +148,11 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 	case "unenrolled":
 		next = "You've left this program, so we won't send you anything more from it. There's nothing else you need to do."
 	}
+	if track := switchedTo(res.Actions); track != "" && res.Enrollment == "active" {
+		// The answer changed course (a new partner): the next lessons are
+		// not the ones planned, so "as planned" would mislead.
+		next = "Your program now changes course to fit your answer: your next lessons are the " + track + " ones. There's nothing else you need to do."
+	}
 	if res.Late {
 		// Kept, but the program has moved on: say so rather than let them
 		// expect the answer to change what comes next. No next message is

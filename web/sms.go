@@ -277,6 +277,11 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		// as the check-in may be a completed program's last.
 		return "Thanks for letting us know. That check-in had already closed, so we've kept your answer, but it won't change what we send you.", "late answer: " + res.Value, nil
 	}
+	if track := switchedTo(res.Actions); track != "" {
+		// As the email page: the lessons that come next are not the
+		// ones the person was expecting.
+		return "Thanks for letting us know. Your program now changes course to fit: your next lessons are the " + track + " ones. Go gently.", "answer: " + res.Value, nil
+	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
 }
 
