@@ -652,7 +652,7 @@ func TestPauseResumeAndManage(t *testing.T) {
 	if out := f.sms("+447700900207", "Resume"); !strings.Contains(out, "Welcome back") {
 		t.Fatalf("RESUME: %s", out)
 	}
-	if out := f.sms("+447700900207", "moved on"); !strings.Contains(out, "adjusted") {
+	if out := f.sms("+447700900207", "moved on"); !strings.Contains(out, "changes course") {
 		t.Fatalf("MOVED ON: %s", out)
 	}
 	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND track = 'other'`, enr); n != 1 {
