@@ -213,7 +213,17 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "", "", err
 		}
 		if n == 0 {
-			return "There's nothing running to pause right now. Reply RESUME if you paused earlier.", "pause: nothing active", nil
+			if until, paused, err := s.pausedUntil(ctx, sub.ID); err != nil {
+				return "", "", err
+			} else if paused {
+				// Already paused (for a few days, or until RESUME): say
+				// so, and until when, rather than "nothing running".
+				if until != "" {
+					return "Your program is already paused until " + until + ". Reply RESUME whenever you're ready to continue.", "pause: already paused", nil
+				}
+				return "Your program is already paused. Reply RESUME whenever you're ready to continue.", "pause: already paused", nil
+			}
+			return "There's nothing running to pause right now.", "pause: nothing active", nil
 		}
 		if days > 0 {
 			return "Paused for " + plural(days, "day") + ". We'll pick up where you left off; reply RESUME to come back sooner.", "paused", nil
@@ -283,6 +293,31 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "Thanks for letting us know. Your program now changes course to fit: your next lessons are the " + track + " ones. Go gently.", "answer: " + res.Value, nil
 	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
+}
+
+// pausedUntil reports whether one of the person's programs is paused and,
+// for a timed pause, the day it ends in their own time zone ("Tuesday 15
+// December", as the manage page says it), or "" for a pause until RESUME.
+func (s *server) pausedUntil(ctx context.Context, subscriberID int64) (until string, paused bool, err error) {
+	live, err := s.Engine.Store.LiveEnrollments(ctx, subscriberID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range live {
+		if e.Status != "paused" {
+			continue
+		}
+		if e.PausedUntil == nil {
+			return "", true, nil
+		}
+		loc, err := scheduler.LoadZone(e.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		until = e.PausedUntil.In(loc).Format("Monday 2 January")
+		paused = true
+	}
+	return until, paused, nil
 }
 
 // commandReply answers a program command (MOVED ON) by what it did: a
