@@ -1,0 +1,42 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Someone who unsubscribed from our emails and signs up again is sent
+// nothing (the address stays suppressed until support lifts it), and the
+// page must not say which addresses opted out. So the page every email
+// sign-up gets says, as it does for STOP and START, what such a person can
+// do: write to the support contact, who can turn emails back on. A sign-up
+// by text alone is not told about emails.
+func TestSignupPageTellsAnEmailOptOutWhomToWrite(t *testing.T) {
+	f := newConfirmingFixture(t)
+	f.clk.Set(utc("2026-06-01T11:00:00Z"))
+	const want = "If you once unsubscribed from our emails, write to us at help@rekindle.test and we'll turn them back on."
+	for _, tc := range []struct {
+		email, phone string
+		says         bool
+	}{
+		{"wayback@example.org", "", true},
+		{"wayback2@example.org", "+447911123481", true},
+		{"", "+447911123482", false},
+	} {
+		v := url.Values{"first_name": {"Ola"}, "timezone": {"Europe/London"}}
+		if tc.email != "" {
+			v.Set("email", tc.email)
+			v.Set("consent_email", "yes")
+		}
+		if tc.phone != "" {
+			v.Set("phone", tc.phone)
+			v.Set("consent_sms", "yes")
+		}
+		code, page := f.signupForm("rekindle", v)
+		page = visible(page)
+		if code != 200 || strings.Contains(page, want) != tc.says {
+			t.Errorf("sign-up %q %q: %d, want the way back to emails said: %v\n%s", tc.email, tc.phone, code, tc.says, page)
+		}
+	}
+}
