@@ -86,8 +86,14 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 	if name == "" {
 		return req, &fieldError{"first_name", "Please tell us your first name, so we know what to call you."}
 	}
-	if utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "<>") || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
-		return req, &fieldError{"first_name", "Please use a shorter first name without special characters."}
+	// Each refusal names what is wrong with the name: "shorter" said to
+	// someone whose short name holds a "<" sent them looking for a length
+	// problem they did not have.
+	if utf8.RuneCountInString(name) > 100 {
+		return req, &fieldError{"first_name", "That's longer than we can take. Please give just your first name, in 100 characters or fewer."}
+	}
+	if strings.ContainsAny(name, "<>") || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return req, &fieldError{"first_name", "Your first name has a character we can't use, such as < or >. Please type it again without it."}
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	phone := strings.TrimSpace(in.Phone)
