@@ -480,7 +480,7 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 	}
 	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program.",
 		"unchanged": "Nothing changed: the program was already like that, or hasn't started yet. Here is where things stand."}[r.URL.Query().Get("done")]
-	s.render(w, http.StatusOK, "manage", map[string]any{"Title": "Your subscription", "Items": items, "Notice": notice})
+	s.render(w, http.StatusOK, "manage", map[string]any{"Title": "Manage your program", "Items": items, "Notice": notice})
 }
 
 func (s *server) manage(w http.ResponseWriter, r *http.Request) {
