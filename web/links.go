@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -444,6 +445,44 @@ type manageItem struct {
 	// ResumesOn is the day a timed pause ends, as the person reads it
 	// ("Monday 8 June"); "" for a pause until they resume.
 	ResumesOn string
+	// Commands are the program's commands that switch track (MOVED ON)
+	// and would change it now: someone who gets no texts says them here.
+	Commands []manageCommand
+}
+
+// manageCommand is a program command offered on the manage page as the
+// text reply would be: Word is what it matches ("moved on"), Track the
+// track it switches to.
+type manageCommand struct {
+	Word, Button, Reply, Track string
+}
+
+// capitalized is a phrase with its first letter upper case ("Moved on").
+func capitalized(phrase string) string {
+	r, n := utf8.DecodeRuneInString(phrase)
+	return string(unicode.ToUpper(r)) + phrase[n:]
+}
+
+// commandsFor lists the track-switching commands of the version an
+// enrollment is pinned to that would change its track now.
+func (s *server) commandsFor(ctx context.Context, id int64) ([]manageCommand, error) {
+	row, err := s.confirmRow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := s.Engine.Version(ctx, row.ProgramVersionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []manageCommand
+	for _, c := range comp.Program.Commands {
+		if c.Switch == "" || c.Switch == row.Track || len(c.Match) == 0 {
+			continue
+		}
+		w := c.Match[0]
+		out = append(out, manageCommand{Word: w, Button: capitalized(w), Reply: strings.ToUpper(w), Track: c.Switch})
+	}
+	return out, nil
 }
 
 func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
@@ -469,6 +508,12 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 			title = p.Title
 		}
 		item := manageItem{ID: e.ID, Title: title, Status: e.Status}
+		if e.Status == "active" || e.Status == "paused" {
+			if item.Commands, err = s.commandsFor(r.Context(), e.ID); err != nil {
+				s.oops(w, r, err)
+				return
+			}
+		}
 		if e.Status == "paused" && e.PausedUntil != nil {
 			loc, err := scheduler.LoadZone(e.Timezone)
 			if err != nil {
@@ -479,6 +524,7 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 		items = append(items, item)
 	}
 	notice := map[string]string{"paused": "Your program is paused.", "resumed": "Welcome back, your program has resumed.", "left": "You've left the program.",
+		"switched":  "Thank you for telling us. Your program has changed course: your next lessons are the new ones.",
 		"unchanged": "Nothing changed: the program was already like that, or hasn't started yet. Here is where things stand."}[r.URL.Query().Get("done")]
 	s.render(w, http.StatusOK, "manage", map[string]any{"Title": "Manage your program", "Items": items, "Notice": notice})
 }
@@ -520,6 +566,13 @@ func (s *server) manage(w http.ResponseWriter, r *http.Request) {
 	case "leave":
 		done = "left"
 		changed, err = s.Engine.Unenroll(ctx, eid, "left from the manage page")
+	case "command":
+		// As the text reply: only a switch to another track counts as a
+		// change (the page offers no other command).
+		done = "switched"
+		var acts []string
+		acts, changed, err = s.Engine.ApplyCommand(ctx, eid, r.PostFormValue("command"))
+		changed = changed && switchedTo(acts) != ""
 	default:
 		s.fail(w, r, http.StatusBadRequest, "Please choose what to do", "Go back and press pause, resume or leave.")
 		return

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rekindle/rekindle/scheduler"
+)
+
+// Someone who gets no texts cannot reply MOVED ON, and the readiness
+// check-in asks about a new partner only once. The manage page offers the
+// program's track-switching commands (docs/program-format.md: "and
+// manage-page actions"), says what the button does, and pressing it
+// switches the program as the text does. Once switched, the button is
+// gone.
+func TestManagePageOffersMovedOn(t *testing.T) {
+	f := newFixture(t)
+	sub, enr := f.enroll("noTexts@example.org", "")
+	path := local(f.links.Manage(sub))
+	_, page := f.do("GET", path, "", "")
+	got := visible(page)
+	if !strings.Contains(page, `name="command" value="moved on"><button type="submit" class="button-secondary" aria-describedby="command-`) ||
+		!strings.Contains(got, "Moved on Switches your program to the other lessons, as replying MOVED ON to one of our texts does.") {
+		t.Fatalf("manage page, main track: want a Moved on button that says what it does:\n%s", got)
+	}
+
+	form := url.Values{"enrollment": {itoa(enr)}, "action": {"command"}, "command": {"moved on"}}
+	if loc := postManage(t, f, path, form); loc != path+"?done=switched" {
+		t.Fatalf("pressing Moved on: redirect to %q, want ?done=switched", loc)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND track = 'other' AND status = 'active'`, enr); n != 1 {
+		t.Fatal("pressing Moved on did not switch the track")
+	}
+	_, page = f.do("GET", path+"?done=switched", "", "")
+	got = visible(page)
+	if !strings.Contains(got, "Your program has changed course") || strings.Contains(got, "Moved on Switches") {
+		t.Errorf("manage page after the switch: want it said, and no button to switch again:\n%s", got)
+	}
+
+	// Pressed again (an old tab): nothing changes, and the page says so.
+	if loc := postManage(t, f, path, form); loc != path+"?done=unchanged" {
+		t.Errorf("pressing Moved on again: redirect to %q, want ?done=unchanged", loc)
+	}
+}
+
+// postManage posts the manage form and returns where it redirects.
+func postManage(t *testing.T, f *fixture, path string, form url.Values) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(f.srv.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("manage POST: %d, want 303", resp.StatusCode)
+	}
+	return resp.Header.Get("Location")
+}
+
+// The shipped welcome email tells people without texts how to say their ex
+// has a new partner after week three: the "Moved on" button on the manage
+// page. The page of someone in the shipped program has that button.
+func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
+	f := newConfirmingFixture(t)
+	p := f.e.Programs()["rekindle"]
+	body := ""
+	if c := p.Content["messages/welcome.md"]; c != nil {
+		body = c.Body
+	}
+	if !strings.Contains(body, `press **Moved on** on the "Manage your program" page`) {
+		t.Fatalf("the welcome email does not point to the Moved on button:\n%s", body)
+	}
+	sub, _, err := f.e.Enroll(context.Background(), scheduler.EnrollRequest{Program: "rekindle", FirstName: "Ola", Email: "shipped-movedon@example.org",
+		Timezone: "Europe/London", Source: "operator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := visible(pageOf(f, sub))
+	if !strings.Contains(got, "Moved on Switches your program to the moving-on lessons") {
+		t.Errorf("manage page, shipped program: want the Moved on button the welcome names:\n%s", got)
+	}
+}
