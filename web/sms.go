@@ -258,7 +258,13 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		}
 	}
 	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
+	// YES again from a confirmed number that no check-in asks (the
+	// confirmation text came twice, or was answered twice) is not a
+	// written reply to a lesson: say it is already done.
+	againYes := (word == "YES" || word == "Y") && sub.SMSStatus == "confirmed"
 	switch {
+	case againYes && (errors.Is(err, scheduler.ErrNoOpenCheckin) || errors.Is(err, scheduler.ErrUnrecognized) && !s.checkinWaiting(ctx, sub.ID)):
+		return "You're already confirmed, so there's nothing more to do. Reply HELP for help or STOP to stop.", "yes: already confirmed", nil
 	case errors.Is(err, scheduler.ErrUnrecognized) && !s.checkinWaiting(ctx, sub.ID):
 		// The latest check-in is answered or closed: the text is not an
 		// attempt at it, most likely a reply to a lesson's question.
