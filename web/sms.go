@@ -223,6 +223,9 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 				}
 				return "Your program is already paused. Reply RESUME whenever you're ready to continue.", "pause: already paused", nil
 			}
+			if s.yesConfirms(ctx, sub) {
+				return "There's nothing to pause yet. Your sign-up waits for you to confirm it: reply YES to start, or STOP if you'd rather not.", "pause: sign-up waiting", nil
+			}
 			return "There's nothing running to pause right now.", "pause: nothing active", nil
 		}
 		if days > 0 {
@@ -239,6 +242,11 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return "", "", err
 		}
 		if n == 0 {
+			// A sign-up waiting for YES is not "all set": say what
+			// starts it.
+			if s.yesConfirms(ctx, sub) {
+				return "Nothing is paused. Your sign-up waits for you to confirm it: reply YES to start, or STOP if you'd rather not.", "resume: sign-up waiting", nil
+			}
 			return "Nothing is paused, so there's nothing to resume. You're all set.", "resume: nothing paused", nil
 		}
 		return "Welcome back! Your lessons pick up from where you left off.", "resumed", nil
