@@ -178,6 +178,18 @@ func unsubSubject(sub string) (int64, string, bool) {
 func (s *server) verify(w http.ResponseWriter, r *http.Request, purpose string) (string, bool) {
 	sub, err := s.Signer.Verify(purpose, r.PathValue("token"), s.now())
 	switch {
+	case errors.Is(err, token.ErrExpired) && purpose == token.Confirm:
+		// No more recent message holds a confirm link unless they ask
+		// for one, and signing up again does (README: a lapsed link is
+		// never a dead end): say so.
+		msg := "Confirmation links only work for a while, and this one has run out. Nothing is lost: sign up again with the same details and we'll send you a fresh link."
+		if progs := s.Engine.Programs(); len(progs) == 1 {
+			for slug := range progs {
+				msg += " The sign-up page is at " + s.BaseURL + "/subscribe/" + slug + "."
+			}
+		}
+		s.fail(w, r, http.StatusGone, "This link has expired", msg)
+		return "", false
 	case errors.Is(err, token.ErrExpired):
 		s.fail(w, r, http.StatusGone, "This link has expired",
 			"Links in our messages only work for a while. Use the link in a more recent message, or get in touch and we'll sort it out for you.")
