@@ -533,11 +533,12 @@ func (s *server) helpText(ctx context.Context, sub store.Subscriber, known, opte
 			freq = prog.SMSFrequency
 		}
 	}
-	msg := title + ": coaching lessons and check-ins by text. " + sentence(smsFrequency(freq)) + " "
+	head, tail := title+": coaching lessons and check-ins by text. ", ""
 	if s.SupportContact != "" {
-		msg += "Help: " + s.SupportContact + ". "
+		tail += "Help: " + s.SupportContact + ". "
 	}
-	msg += "Msg & data rates may apply. "
+	tail += "Msg & data rates may apply. "
+	msg := head + sentence(smsFrequency(freq)) + " " + tail
 	switch {
 	case optedOut:
 		return msg + "You've opted out of our texts, so we don't text you now. Reply START to get them again."
@@ -559,6 +560,11 @@ func (s *server) helpText(ctx context.Context, sub store.Subscriber, known, opte
 	}
 	if paused {
 		return msg + "Reply RESUME to continue, STOP to opt out."
+	}
+	if len(live) == 0 {
+		// Their program has finished, or they left it: no texts come, so
+		// none are promised a week.
+		return head + tail + "Your program has ended, so we don't text you now. Reply STOP to opt out."
 	}
 	return msg + "Reply STOP to opt out." // nothing running to pause
 }
