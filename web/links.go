@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -579,12 +580,20 @@ func (s *server) manage(w http.ResponseWriter, r *http.Request) {
 		done = "left"
 		changed, err = s.Engine.Unenroll(ctx, eid, "left from the manage page")
 	case "command":
-		// As the text reply: only a switch to another track counts as a
-		// change (the page offers no other command).
+		// Only a command the page offers (one that switches track, and
+		// would switch it now) is run: another, such as one that sends a
+		// message, would act while the page said nothing changed.
 		done = "switched"
-		var acts []string
-		acts, changed, err = s.Engine.ApplyCommand(ctx, eid, r.PostFormValue("command"))
-		changed = changed && switchedTo(acts) != ""
+		var offered []manageCommand
+		if offered, err = s.commandsFor(ctx, eid); err != nil {
+			break
+		}
+		word := r.PostFormValue("command")
+		if slices.ContainsFunc(offered, func(c manageCommand) bool { return c.Word == word }) {
+			var acts []string
+			acts, changed, err = s.Engine.ApplyCommand(ctx, eid, word)
+			changed = changed && switchedTo(acts) != ""
+		}
 	default:
 		s.fail(w, r, http.StatusBadRequest, "Please choose what to do", "Go back and press pause, resume or leave.")
 		return

@@ -4,9 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/scheduler"
 )
 
@@ -82,5 +85,55 @@ func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
 	got := visible(pageOf(f, sub))
 	if !strings.Contains(got, "Moved on Switches your program to the moving-on lessons") {
 		t.Errorf("manage page, shipped program: want the Moved on button the welcome names:\n%s", got)
+	}
+}
+
+// The manage page runs only the commands it offers (those that switch
+// track). A posted command that sends a message instead ("rough day" in a
+// newer version) would act while the page said nothing changed: it is not
+// run, and nothing is planned.
+func TestManagePageRunsOnlyTheCommandsItOffers(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../programs/testdata")); err != nil {
+		t.Fatal(err)
+	}
+	yaml := filepath.Join(dir, "basic", "program.yaml")
+	b, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(b), `        content: content/support.md
+commands:
+`, `        content: content/support.md
+      - key: first-aid
+        kind: message
+        channels: [email, sms]
+        content: content/support.md
+commands:
+  - match: ["rough day"]
+    send: first-aid
+`, 1)
+	if err := os.WriteFile(yaml, []byte(v2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := programs.Load(os.DirFS(dir), "basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
+		t.Fatal(err)
+	}
+	sub, enr := f.enroll("offered@example.org", "")
+	path := local(f.links.Manage(sub))
+	if got := visible(pageOf(f, sub)); strings.Contains(got, "Rough day") || !strings.Contains(got, "Moved on") {
+		t.Fatalf("manage page: want Moved on offered and Rough day not:\n%s", got)
+	}
+	form := url.Values{"enrollment": {itoa(enr)}, "action": {"command"}, "command": {"rough day"}}
+	if loc := postManage(t, f, path, form); loc != path+"?done=unchanged" {
+		t.Errorf("posting a command the page does not offer: redirect to %q, want ?done=unchanged", loc)
+	}
+	if n := f.count(`SELECT count(*) FROM deliveries WHERE enrollment_id = $1 AND step_key LIKE 'first-aid@%'`, enr); n != 0 {
+		t.Errorf("a command the page does not offer ran: %d first-aid messages planned", n)
 	}
 }
