@@ -54,3 +54,19 @@ func tokenOf(t *testing.T, f *fixture, enr int64) string {
 	}
 	return tok
 }
+
+// "Not yet" holds the next phase back: the email page says for how long,
+// rather than that the next message "will arrive as planned".
+func TestNotYetAnswerSaysHowLongTheProgramWaits(t *testing.T) {
+	f := newFixture(t)
+	_, enr := f.enroll("notyet@example.org", "")
+	f.planUntil(utc("2026-06-05T18:30:00Z"))
+	code, page := f.do("POST", "/checkin/"+tokenOf(t, f, enr), "application/x-www-form-urlencoded", "a=not-ready")
+	got := visible(page)
+	if code != 200 || !strings.Contains(got, "We'll give you 7 more days before the program moves on.") || strings.Contains(got, "as planned") {
+		t.Errorf("not yet by the email page: %d, want how long the program waits:\n%s", code, got)
+	}
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND shift_days = 7`, enr); n != 1 {
+		t.Error("the answer did not hold the program back, as the page says")
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -149,6 +150,11 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 		next = "There's nothing else you need to do."
 	case "unenrolled":
 		next = "You've left this program, so we won't send you anything more from it. There's nothing else you need to do."
+	}
+	if days := extendedBy(res.Actions); days > 0 && res.Enrollment == "active" {
+		// "Not yet": the next phase is held, so the next lesson is not
+		// the one planned; the branch's own note says the rest.
+		next = "We'll give you " + plural(days, "more day") + " before the program moves on. There's nothing else you need to do."
 	}
 	if track := switchedTo(res.Actions); track != "" && res.Enrollment == "active" {
 		// The answer changed course (a new partner): the next lessons are
@@ -468,6 +474,18 @@ type manageItem struct {
 // track it switches to.
 type manageCommand struct {
 	Word, Button, Reply, Track string
+}
+
+// extendedBy is how many days a branch's actions held the program back
+// ("extend 7d (1 of 2)"), or 0.
+func extendedBy(acts []string) int {
+	for _, a := range acts {
+		var days, n, max int
+		if _, err := fmt.Sscanf(a, "extend %dd (%d of %d)", &days, &n, &max); err == nil {
+			return days
+		}
+	}
+	return 0
 }
 
 // capitalized is a phrase with its first letter upper case ("Moved on").
