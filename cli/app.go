@@ -40,6 +40,8 @@ type app struct {
 	signer   *token.Signer
 	progs    map[string]*programs.Program
 	channels []channel.Channel
+
+	enrollCounts cachedCounts // rekindle_enrollments, counted at most once a minute
 }
 
 // loadConfig reads the settings table with the flags in fs.

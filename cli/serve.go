@@ -210,6 +210,9 @@ func (a *app) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	if err != nil {
 		return metrics.Snapshot{}, err
 	}
+	if st.Enrollments, err = a.enrollCounts.get(ctx, a.clock.Now(), a.store.EnrollmentCounts); err != nil {
+		return metrics.Snapshot{}, err
+	}
 	s := metrics.Snapshot{DueBacklog: st.DueEnrollments + st.DueDeliveries,
 		OldestDueAge: time.Duration(max(st.OldestDueSeconds, st.OldestQueuedSeconds) * float64(time.Second))}
 	for _, e := range st.Enrollments {
