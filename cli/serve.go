@@ -51,6 +51,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	// Closed on every way out, so a start that fails after this point does
+	// not leave the listener open (after a graceful shutdown it is a no-op).
+	defer srv.Close()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 
