@@ -118,13 +118,11 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 		// A number that cannot take texts would never get the
 		// confirmation, and someone signing up by phone alone would wait
 		// for lessons that never come: say so now, while they can give
-		// another. Numbers the library cannot tell from a mobile
-		// (FIXED_LINE_OR_MOBILE, as in the US) are taken.
-		switch phonenumbers.GetNumberType(num) {
-		case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE, phonenumbers.VOIP, phonenumbers.UNKNOWN:
-		case phonenumbers.FIXED_LINE:
+		// another. The rule is the one every way in shares.
+		switch err := scheduler.Textable(num); {
+		case errors.Is(err, scheduler.ErrLandline):
 			return req, &fieldError{"phone", "That looks like a landline number, which can't receive texts. Please give a mobile number, or leave the phone number empty."}
-		default: // toll-free, premium rate, pager and the like
+		case err != nil: // toll-free, premium rate, pager and the like
 			return req, &fieldError{"phone", "That number can't receive texts from us. Please give a mobile number, or leave the phone number empty."}
 		}
 		phone = phonenumbers.Format(num, phonenumbers.E164)
