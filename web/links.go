@@ -287,9 +287,10 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 
 // wayBack tells someone who left a channel how to have it back, in a way
 // that works: an opted-out address stays suppressed, so signing up again
-// sends nothing to it. Texts come back with START; emails only when
-// support lifts the opt-out (rekindle lift-optout), so without a support
-// contact to write to nothing is promised.
+// sends nothing to it. Texts come back with START. Emails come back in
+// three steps: support lifts the opt-out (rekindle lift-optout), then the
+// person signs up again and confirms, so the page names all three; without
+// a support contact to write to nothing is promised.
 func (s *server) wayBack(ch string) string {
 	if ch == "sms" {
 		return "If you change your mind, reply START to any text from us."
@@ -297,8 +298,12 @@ func (s *server) wayBack(ch string) string {
 	if s.SupportContact == "" {
 		return ""
 	}
-	return "If you change your mind, write to us at " + s.SupportContact + " and we'll turn your emails back on."
+	return "If you change your mind, write to us at " + s.SupportContact + ". " + emailsAgain
 }
+
+// emailsAgain is what follows the support contact wherever an email
+// opt-out is the reason nothing comes: lifting it sends nothing by itself.
+const emailsAgain = "Once we've taken your address off our do-not-email list, sign up again and press the confirm button in the email we send, and your emails will start again."
 
 // ---- confirm ----
 

@@ -353,10 +353,12 @@ func (s *server) receivedParas(p *programs.Program, in signup) []string {
 		nothing += " If you once texted STOP to us, reply START to one of our texts first."
 	}
 	// An email opt-out is lifted only by support (rekindle lift-optout):
-	// signing up again sends nothing to the address, so say whom to ask,
-	// as the unsubscribe pages do. Without a contact nothing is promised.
+	// signing up sends nothing to the address until then, and after it the
+	// person signs up and confirms again, so say whom to ask and what
+	// follows, as the unsubscribe pages do. Without a contact nothing is
+	// promised.
 	if email != "" && s.SupportContact != "" {
-		nothing += " If you once unsubscribed from our emails, write to us at " + s.SupportContact + " and we'll turn them back on."
+		nothing += " If you once unsubscribed from our emails, write to us at " + s.SupportContact + ". " + emailsAgain
 	}
 	// The page's footer gives the support contact.
 	return append(paras, nothing)
