@@ -73,8 +73,11 @@ func (e *Engine) PlanConfirmations(ctx context.Context, enrollmentID int64, conf
 		if err != nil {
 			return err
 		}
-		vars := programs.Vars{FirstName: row.FirstName, ProgramTitle: w.prog.Title, Day: 1, Week: 1,
-			Phase: w.prog.PhaseTitle(w.prog.Phases[0].Key), ConfirmURL: confirmURL, ManageURL: e.Links.Manage(row.SubscriberID)}
+		// A confirmation is no week or phase of the program (someone
+		// confirming an email may be well into it): Week 0 and no phase keep
+		// them off the email's eyebrow.
+		vars := programs.Vars{FirstName: row.FirstName, ProgramTitle: w.prog.Title, Day: 1,
+			ConfirmURL: confirmURL, ManageURL: e.Links.Manage(row.SubscriberID)}
 		var b store.PlanBatch
 		add := func(ch, key, to string) error {
 			s := w.prog.Step(key)

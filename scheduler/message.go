@@ -39,7 +39,21 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 		return m, channel.Permanent("render", fmt.Errorf("render: program version %d has no step %q", del.ProgramVersionID, StepOf(del.StepKey)))
 	}
 	day := max(del.Day, 1)
-	v := programs.Vars{ProgramTitle: p.Title, Day: day, Week: (day-1)/7 + 1, Phase: p.PhaseTitle(del.Phase)}
+	v := programs.Vars{ProgramTitle: p.Title, Day: day}
+	// The email's eyebrow ("Rekindle · Healing · Week 2") places a message
+	// on the program's calendar, and must be true where it is shown: the
+	// week only on the first track (the calendar that has weeks to count,
+	// not a track switched to later, whose program days run past its end),
+	// the phase only on a track's calendar, and neither on a message sent
+	// on demand (a branch's reply to an answer, which is not a step of any
+	// week). Week 0 and no phase leave them out.
+	switch t := p.Track(step.Track); {
+	case t == nil || t.OnDemand:
+	case len(p.Tracks) > 0 && t == &p.Tracks[0]:
+		v.Week, v.Phase = (day-1)/7+1, p.PhaseTitle(del.Phase)
+	default:
+		v.Phase = p.PhaseTitle(del.Phase)
+	}
 	who := render.Personal{
 		FirstName: del.FirstName, CheckinToken: del.CheckinToken,
 		ManageURL:      e.Links.Manage(del.SubscriberID),
