@@ -62,7 +62,7 @@ func frequency(p *programs.Program) string {
 func consentText(p *programs.Program, channel string) string {
 	if channel == "sms" {
 		return "Text me " + p.Title + " lessons and check-ins at the number above (" + smsFrequency(p.SMSFrequency) + "). " +
-			"Msg & data rates may apply. Reply HELP for help, STOP to stop at any time. Consent is not a condition of any purchase."
+			"Msg & data rates may apply. Reply HELP for help, STOP to opt out at any time. Consent is not a condition of any purchase."
 	}
 	return "Email me " + p.Title + " lessons and check-ins (" + frequency(p) + "). " +
 		"I can unsubscribe at any time with the link in every email."

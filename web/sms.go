@@ -36,15 +36,16 @@ const badPauseReply = "Nothing has changed. A pause can be 1 to 999 days: reply 
 
 // hintReply answers a text we could not read while a check-in waits for an
 // answer whose choices cannot be told (answerHint names them when it can).
-const hintReply = "Sorry, we didn't catch that. You can reply PAUSE to take a break, STOP to stop texts, or HELP for help."
+const hintReply = "Sorry, we didn't catch that. You can reply PAUSE to take a break, STOP to opt out, or HELP for help."
 
 // writtenReply answers free text when no check-in waits for an answer. Most
 // such texts answer a lesson's reflective question ("What's one thing you'd
 // change?"), so the person is thanked rather than told they were not
 // understood, told truly that the daemon only reads keywords and answers
-// (the questions are theirs to think over), and given the words that work.
+// (the questions are theirs to think over), and given the words that work,
+// STOP in the words the texts' own hint uses (render.StopHint).
 // It is one GSM-7 segment (web/sms_written_reply_test.go).
-const writtenReply = "Thanks for writing. This number can't read written replies; the questions are for you to think over, maybe in your notes. Reply PAUSE for a break, HELP or STOP."
+const writtenReply = "Thanks for writing. This number can't read written replies; the questions are for you to think over. Reply PAUSE for a break, HELP for help, STOP to opt out."
 
 // twilioSMS handles an inbound text.
 func (s *server) twilioSMS(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +158,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	case contains(startWords, word):
 		if !known {
 			err := s.Engine.Store.InTx(ctx, func(tx *sqlx.Tx) error { return s.Engine.Store.Unsuppress(ctx, tx, "sms", from) })
-			return quiet("You're resubscribed to texts. Reply HELP for help, STOP to stop."), "start (unknown number)", err
+			return quiet("You're resubscribed to texts. Reply HELP for help, STOP to opt out."), "start (unknown number)", err
 		}
 		if err := s.optIn(ctx, sub, "sms", "sms", body); err != nil {
 			return "", "", err
@@ -173,7 +174,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			// it they would wait for texts that never come.
 			return s.rejoinText(), "start (no program running)", nil
 		}
-		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to stop."), "start", nil
+		return quiet("You're resubscribed to " + s.brand(ctx, sub.ID) + " texts. Msg & data rates may apply. Reply HELP for help, STOP to opt out."), "start", nil
 	case contains(helpWords, word):
 		return quiet(s.helpText(ctx, sub, known, optedOut)), "help", nil
 	}
@@ -185,7 +186,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		return "", "ignored: number opted out", nil
 	}
 	if !known {
-		return "We don't have this number on file. Reply HELP for help or STOP to stop texts.", "unknown number", nil
+		return "We don't have this number on file. Reply HELP for help or STOP to opt out.", "unknown number", nil
 	}
 	// YES also answers for a returning person's new sign-up, on a number
 	// confirmed before (never on one that texted STOP: START re-opens it),
@@ -196,7 +197,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		if err := s.confirmChannel(ctx, sub.ID, "sms", "sms", body, "", "", 0); err != nil {
 			return "", "", err
 		}
-		return "Thanks, you're confirmed! Your texts from " + s.brand(ctx, sub.ID) + " start soon. Msg & data rates may apply. Reply HELP for help, STOP to stop.", "sms confirmed", nil
+		return "Thanks, you're confirmed! Your texts from " + s.brand(ctx, sub.ID) + " start soon. Msg & data rates may apply. Reply HELP for help, STOP to opt out.", "sms confirmed", nil
 	}
 	if m := pauseRe.FindStringSubmatch(word); m != nil {
 		var until *time.Time
@@ -272,7 +273,7 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 	againYes := (word == "YES" || word == "Y") && sub.SMSStatus == "confirmed"
 	switch {
 	case againYes && (errors.Is(err, scheduler.ErrNoOpenCheckin) || errors.Is(err, scheduler.ErrUnrecognized) && !s.checkinWaiting(ctx, sub.ID)):
-		return "You're already confirmed, so there's nothing more to do. Reply HELP for help or STOP to stop.", "yes: already confirmed", nil
+		return "You're already confirmed, so there's nothing more to do. Reply HELP for help or STOP to opt out.", "yes: already confirmed", nil
 	case errors.Is(err, scheduler.ErrUnrecognized) && !s.checkinWaiting(ctx, sub.ID):
 		// The latest check-in is answered or closed: the text is not an
 		// attempt at it, most likely a reply to a lesson's question.
@@ -373,7 +374,7 @@ func (s *server) answerHint(ctx context.Context, subscriberID int64) string {
 	if replies == "" {
 		return hintReply
 	}
-	return "Sorry, we didn't catch that. To answer the check-in, reply " + replies + ". You can also reply PAUSE to take a break, STOP to stop texts, or HELP for help."
+	return "Sorry, we didn't catch that. To answer the check-in, reply " + replies + ". You can also reply PAUSE to take a break, STOP to opt out, or HELP for help."
 }
 
 // checkinReplies is how the answers of the person's latest check-in can be
@@ -512,10 +513,10 @@ func (s *server) rejoinText() string {
 	msg := "You can get texts from us again. Your program ended when you opted out, so nothing more will come unless you sign up again"
 	if progs := s.Engine.Programs(); len(progs) == 1 {
 		for slug := range progs {
-			return msg + ": " + s.BaseURL + "/subscribe/" + slug + " . Reply STOP to stop."
+			return msg + ": " + s.BaseURL + "/subscribe/" + slug + " . Reply STOP to opt out."
 		}
 	}
-	return msg + " on our website. Reply STOP to stop."
+	return msg + " on our website. Reply STOP to opt out."
 }
 
 // helpText is the HELP reply carriers ask for: the program's name, how
