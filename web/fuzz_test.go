@@ -148,10 +148,14 @@ func FuzzSignupValidate(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, name, email, phone, tz string, ce, cs bool) {
 		in := signup{Program: "basic", FirstName: name, Email: email, Phone: phone, Timezone: tz, ConsentEmail: ce, ConsentSMS: cs}
-		got, fe := fs.s.validate(in, req, "api")
-		if fe != nil {
-			if !fields[fe.Field] || strings.TrimSpace(fe.Message) == "" {
-				t.Fatalf("refused without naming a form field: %+v", fe)
+		got, errs := fs.s.validate(in, req, "api")
+		if len(errs) > 0 {
+			seen := map[string]bool{}
+			for _, fe := range errs {
+				if !fields[fe.Field] || strings.TrimSpace(fe.Message) == "" || seen[fe.Field] {
+					t.Fatalf("refused without naming a form field, or naming one twice: %+v", errs)
+				}
+				seen[fe.Field] = true
 			}
 			return
 		}

@@ -74,64 +74,72 @@ func consentText(p *programs.Program, channel string) string {
 const badPhoneMessage = "That doesn't look like a mobile number we can text. Include the country code, e.g. +1 202 555 0199, or leave it empty."
 
 // validate checks a sign-up and turns it into an enrollment request. It
-// writes nothing.
-func (s *server) validate(in signup, r *http.Request, source string) (scheduler.EnrollRequest, *fieldError) {
+// writes nothing. It reports every field that needs fixing at once, at most
+// one message a field, so that the person fixes them all in one go rather
+// than meeting them one by one; the request is only valid with none.
+func (s *server) validate(in signup, r *http.Request, source string) (scheduler.EnrollRequest, []*fieldError) {
 	var req scheduler.EnrollRequest
 	comp, _, ok := s.Engine.Current(in.Program)
 	if !ok {
-		return req, &fieldError{"program", "There is no program called " + in.Program + "."}
+		return req, []*fieldError{{"program", "There is no program called " + in.Program + "."}}
 	}
 	p := comp.Program
+	var errs []*fieldError
+	bad := func(field, msg string) { errs = append(errs, &fieldError{field, msg}) }
 	name := strings.TrimSpace(in.FirstName)
-	if name == "" {
-		return req, &fieldError{"first_name", "Please tell us your first name, so we know what to call you."}
-	}
 	// Each refusal names what is wrong with the name: "shorter" said to
 	// someone whose short name holds a "<" sent them looking for a length
 	// problem they did not have.
-	if utf8.RuneCountInString(name) > 100 {
-		return req, &fieldError{"first_name", "That's longer than we can take. Please give just your first name, in 100 characters or fewer."}
-	}
-	if strings.ContainsAny(name, "<>") || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
-		return req, &fieldError{"first_name", "Your first name has a character we can't use, such as < or >. Please type it again without it."}
+	switch {
+	case name == "":
+		bad("first_name", "Please tell us your first name, so we know what to call you.")
+	case utf8.RuneCountInString(name) > 100:
+		bad("first_name", "That's longer than we can take. Please give just your first name, in 100 characters or fewer.")
+	case strings.ContainsAny(name, "<>") || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		bad("first_name", "Your first name has a character we can't use, such as < or >. Please type it again without it.")
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	phone := strings.TrimSpace(in.Phone)
 	if email == "" && phone == "" {
-		return req, &fieldError{"email", "Please give an email address (or a mobile number) so we can reach you."}
+		bad("email", "Please give an email address (or a mobile number) so we can reach you.")
 	}
 	if email != "" {
 		a, err := mail.ParseAddress(email)
 		// ToLower turned any invalid UTF-8 into U+FFFD: check the original.
 		if err != nil || a.Address != email || !utf8.ValidString(in.Email) || len(email) > 254 || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
-			return req, &fieldError{"email", "That doesn't look like an email address. Please check it, e.g. name@example.com."}
+			bad("email", "That doesn't look like an email address. Please check it, e.g. name@example.com.")
 		}
 		if !in.ConsentEmail {
-			return req, &fieldError{"consent_email", "Please tick the box to agree to receive the emails."}
+			bad("consent_email", "Please tick the box to agree to receive the emails.")
 		}
 	}
 	if phone != "" {
 		num, err := phonenumbers.Parse(phone, s.DefaultRegion)
-		if err != nil || !phonenumbers.IsValidNumber(num) {
-			return req, &fieldError{"phone", badPhoneMessage}
+		switch {
+		case err != nil || !phonenumbers.IsValidNumber(num):
+			bad("phone", badPhoneMessage)
+		default:
+			// A number that cannot take texts would never get the
+			// confirmation, and someone signing up by phone alone would
+			// wait for lessons that never come: say so now, while they can
+			// give another. The rule is the one every way in shares.
+			switch err := scheduler.Textable(num); {
+			case errors.Is(err, scheduler.ErrLandline):
+				bad("phone", "That looks like a landline number, which can't receive texts. Please give a mobile number, or leave the phone number empty.")
+			case err != nil: // toll-free, premium rate, pager and the like
+				bad("phone", "That number can't receive texts from us. Please give a mobile number, or leave the phone number empty.")
+			}
+			phone = phonenumbers.Format(num, phonenumbers.E164)
 		}
-		// A number that cannot take texts would never get the
-		// confirmation, and someone signing up by phone alone would wait
-		// for lessons that never come: say so now, while they can give
-		// another. The rule is the one every way in shares.
-		switch err := scheduler.Textable(num); {
-		case errors.Is(err, scheduler.ErrLandline):
-			return req, &fieldError{"phone", "That looks like a landline number, which can't receive texts. Please give a mobile number, or leave the phone number empty."}
-		case err != nil: // toll-free, premium rate, pager and the like
-			return req, &fieldError{"phone", "That number can't receive texts from us. Please give a mobile number, or leave the phone number empty."}
-		}
-		phone = phonenumbers.Format(num, phonenumbers.E164)
 		if !in.ConsentSMS {
-			return req, &fieldError{"consent_sms", "Please tick the box to agree to receive texts, or leave the phone number empty."}
+			bad("consent_sms", "Please tick the box to agree to receive texts, or leave the phone number empty.")
 		}
 	}
 	if _, err := scheduler.LoadZone(in.Timezone); err != nil {
-		return req, &fieldError{"timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour."}
+		bad("timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour.")
+	}
+	if len(errs) > 0 {
+		return req, errs
 	}
 	ip, ua := s.clientIP(r), userAgent(r)
 	req = scheduler.EnrollRequest{Program: p.Slug, FirstName: name, Email: email, Phone: phone, Timezone: in.Timezone, Source: source, Pending: true}
@@ -227,13 +235,19 @@ func (s *server) csrfOK(r *http.Request) bool {
 	return err == nil && subj == c.Value
 }
 
-func (s *server) formPage(w http.ResponseWriter, r *http.Request, status int, p *programs.Program, in signup, fe *fieldError) {
+// formPage shows the form, with errs (if any) listed at its top, each
+// linking to its field, and each beside its field, which it describes.
+func (s *server) formPage(w http.ResponseWriter, r *http.Request, status int, p *programs.Program, in signup, errs ...*fieldError) {
+	byField := map[string]string{}
+	for _, fe := range errs {
+		byField[fe.Field] = fe.Message
+	}
 	data := map[string]any{
 		"Title": "Join " + p.Title, "Program": p, "Frequency": frequency(p), "In": in, "Zones": zones,
 		"EmailConsent": consentText(p, "email"), "SMSConsent": consentText(p, "sms"),
-		"CSRF": s.csrfToken(w, r), "Err": fe, "Support": s.SupportContact,
+		"CSRF": s.csrfToken(w, r), "Errs": errs, "FieldErr": byField, "Support": s.SupportContact,
 	}
-	if fe != nil {
+	if len(errs) > 0 {
 		data["Title"] = "Please check the form: join " + p.Title
 	}
 	s.render(w, status, "subscribe", data)
@@ -246,7 +260,7 @@ func (s *server) subscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := signup{Timezone: comp.Program.DefaultTimezone}
-	s.formPage(w, r, http.StatusOK, comp.Program, in, nil)
+	s.formPage(w, r, http.StatusOK, comp.Program, in)
 }
 
 func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
@@ -278,9 +292,9 @@ func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.received(w, p, in)
 		return
 	}
-	req, fe := s.validate(in, r, "web")
-	if fe != nil {
-		s.formPage(w, r, http.StatusBadRequest, p, in, fe)
+	req, errs := s.validate(in, r, "web")
+	if len(errs) > 0 {
+		s.formPage(w, r, http.StatusBadRequest, p, in, errs...)
 		return
 	}
 	outcome, err := s.enroll(r, req)
@@ -399,9 +413,11 @@ func (s *server) apiSubscribe(w http.ResponseWriter, r *http.Request) {
 		apiError(w, status, field, err.Error())
 		return
 	}
-	req, fe := s.validate(in, r, "api")
-	if fe != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": fe})
+	req, errs := s.validate(in, r, "api")
+	if len(errs) > 0 {
+		// "errors" names every field to fix; "error" is the first, as
+		// before there was a list.
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": errs[0], "errors": errs})
 		return
 	}
 	outcome, err := s.enroll(r, req)
