@@ -136,7 +136,13 @@ func (s *server) validate(in signup, r *http.Request, source string) (scheduler.
 		}
 	}
 	if _, err := scheduler.LoadZone(in.Timezone); err != nil {
-		bad("timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour.")
+		if source == "api" {
+			// An API caller has no list to choose from: say what the
+			// field takes.
+			bad("timezone", "The timezone field needs an IANA time zone name, such as Europe/London or America/New_York, so messages arrive at a sensible hour.")
+		} else {
+			bad("timezone", "Please choose your time zone from the list, so messages arrive at a sensible hour.")
+		}
 	}
 	if len(errs) > 0 {
 		return req, errs
