@@ -60,8 +60,12 @@ func frequency(p *programs.Program) string {
 // consentText is the exact wording shown beside each box, and stored with
 // the consent.
 func consentText(p *programs.Program, channel string) string {
+	// Texts carry a short thought from each lesson and the check-ins; the
+	// lessons themselves go by email, so someone signing up by text alone
+	// is told what they will and will not get.
 	if channel == "sms" {
-		return "Text me " + p.Title + " lessons and check-ins at the number above (" + smsFrequency(p.SMSFrequency) + "). " +
+		return "Text me short " + p.Title + " nudges and check-ins at the number above (" + smsFrequency(p.SMSFrequency) + "). " +
+			"The full lessons come by email only. " +
 			"Msg & data rates may apply. Reply HELP for help, STOP to opt out at any time. Consent is not a condition of any purchase."
 	}
 	return "Email me " + p.Title + " lessons and check-ins (" + frequency(p) + "). " +

@@ -112,11 +112,13 @@ func TestHelpWithoutSMSFrequencyPromisesNoNumber(t *testing.T) {
 }
 
 // The SMS consent beside the box, and stored with the consent, says how
-// often the program texts.
+// often the program texts, and truly what the texts are: short nudges and
+// check-ins, with the full lessons by email only (a sign-up by text alone
+// gets no lessons).
 func TestSMSConsentSaysHowOftenTheProgramTexts(t *testing.T) {
 	f := newFixture(t)
 	f.withProgram(func(p *programs.Program) { p.SMSFrequency = shippedSMSFrequency })
-	const want = "Text me Basic lessons and check-ins at the number above (usually 4 to 6 texts a week, at most 9)."
+	const want = "Text me short Basic nudges and check-ins at the number above (usually 4 to 6 texts a week, at most 9). The full lessons come by email only."
 	code, page := f.do("GET", "/subscribe/basic", "", "")
 	if code != 200 || !strings.Contains(page, want) || strings.Contains(page, "up to 5") {
 		t.Fatalf("sign-up page: %d; want the consent %q in:\n%s", code, want, mainOf(page))
@@ -136,7 +138,7 @@ func TestSMSConsentSaysHowOftenTheProgramTexts(t *testing.T) {
 func TestSMSConsentWithoutSMSFrequencyPromisesNoNumber(t *testing.T) {
 	f := newFixture(t)
 	f.withProgram(func(p *programs.Program) { p.Frequency, p.SMSFrequency = "about three emails a week", "" })
-	const want = "Text me Basic lessons and check-ins at the number above (a few texts a week)."
+	const want = "Text me short Basic nudges and check-ins at the number above (a few texts a week). The full lessons come by email only."
 	if code, page := f.do("GET", "/subscribe/basic", "", ""); code != 200 || !strings.Contains(page, want) {
 		t.Fatalf("sign-up page: %d; want the consent %q in:\n%s", code, want, mainOf(page))
 	}
