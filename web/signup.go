@@ -342,24 +342,27 @@ func (s *server) receivedParas(p *programs.Program, in signup) []string {
 	// tell: each claim is made under one condition that covers every case
 	// where nothing is sent (the person is on file, whatever their state,
 	// or asked not to be contacted: the whole sign-up then sends nothing).
+	// The page leads with what happens for nearly everyone, and then says
+	// when it does not.
+	const next = "Here's what happens next: "
 	switch {
 	case email != "" && phone != "":
-		paras = append(paras, "Unless "+email+" or "+phone+" is already signed up with us, or has asked us not to contact it, an email with a confirm button is on its way to "+email+". "+
-			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
+		paras = append(paras, next+"an email with a confirm button is on its way to "+email+", unless "+email+" or "+phone+" is already signed up with us or has asked us not to contact it. "+
+			"Please open it and press the button; until you do, we won't email you anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
 		if textLater != "" {
-			paras = append(paras, "In that case we'll also text "+phone+" at "+textLater+" your time, once our quiet hours are over. Reply YES to that text if you'd like lessons by text as well.")
+			paras = append(paras, "We'll also text "+phone+" at "+textLater+" your time, once our quiet hours are over, with the same exception. Reply YES to that text if you'd like our short texts as well.")
 		} else {
-			paras = append(paras, "In that case a text is on its way to "+phone+" too. Reply YES to it if you'd like lessons by text as well.")
+			paras = append(paras, "A text is on its way to "+phone+" too, with the same exception. Reply YES to it if you'd like our short texts as well.")
 		}
 	case email != "":
-		paras = append(paras, "Unless "+email+" is already signed up with us, or has asked us not to write to it, an email with a confirm button is on its way there. "+
-			"Please open it and press the button; until you do, we won't send anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
+		paras = append(paras, next+"an email with a confirm button is on its way to "+email+", unless that address is already signed up with us or has asked us not to write to it. "+
+			"Please open it and press the button; until you do, we won't email you anything else. If it isn't in your inbox in a few minutes, have a look in your spam folder.")
 	case textLater != "":
-		paras = append(paras, "Unless "+phone+" is already signed up with us, or has asked us to stop texting it, we'll text it at "+textLater+" your time, once our quiet hours are over. "+
+		paras = append(paras, next+"we'll text "+phone+" at "+textLater+" your time, once our quiet hours are over, unless that number is already signed up with us or has asked us to stop texting it. "+
 			"Please reply YES to that text; until you do, we won't send anything else.")
 	default:
-		paras = append(paras, "Unless "+phone+" is already signed up with us, or has asked us to stop texting it, a text is on its way to it. "+
-			"Please reply YES to that text; until you do, we won't send anything else.")
+		paras = append(paras, next+"a text is on its way to "+phone+", unless that number is already signed up with us or has asked us to stop texting it. "+
+			"Please reply YES to it; until you do, we won't send anything else.")
 	}
 	// Emails carry a link to pause or leave; texts carry none, but PAUSE
 	// and STOP work by reply. The sentence follows what was typed, not who

@@ -44,7 +44,7 @@ func TestSignupPageSaysWhenTheTextComes(t *testing.T) {
 	// 06:00 in London: inside the texts' quiet hours (21:00-08:00).
 	f.clk.Set(utc("2026-06-01T05:00:00Z"))
 	page := signup("", "+447911123471")
-	if at := heldUntil("+447911123471"); at != "08:00" || !strings.Contains(page, "we'll text it at 08:00 your time") ||
+	if at := heldUntil("+447911123471"); at != "08:00" || !strings.Contains(page, "we'll text +447911123471 at 08:00 your time") ||
 		strings.Contains(page, "on its way") || strings.Contains(page, "also") || strings.Contains(page, "email") {
 		t.Errorf("texts only, at night (text held until %s):\n%s", at, page)
 	}
@@ -57,17 +57,50 @@ func TestSignupPageSaysWhenTheTextComes(t *testing.T) {
 	// Noon in London: the texts go at once.
 	f.clk.Set(utc("2026-06-01T11:00:00Z"))
 	page = signup("", "+447911123473")
-	if at := heldUntil("+447911123473"); at != "12:00" || !strings.Contains(page, "a text is on its way to it") ||
+	if at := heldUntil("+447911123473"); at != "12:00" || !strings.Contains(page, "a text is on its way to +447911123473,") ||
 		strings.Contains(page, "also") || strings.Contains(page, "email") {
 		t.Errorf("texts only, by day (text due %s):\n%s", at, page)
 	}
 	page = signup("both-by-day@example.org", "+447911123474")
-	if !strings.Contains(page, "an email with a confirm button is on its way") || !strings.Contains(page, "a text is on its way to +447911123474 too") ||
+	if !strings.Contains(page, "an email with a confirm button is on its way") || !strings.Contains(page, "A text is on its way to +447911123474 too") ||
 		strings.Contains(page, "quiet hours") {
 		t.Errorf("email and texts, by day:\n%s", page)
 	}
 	page = signup("day@example.org", "")
 	if !strings.Contains(page, "an email with a confirm button is on its way") || strings.Contains(page, "text") || strings.Contains(page, "YES") {
 		t.Errorf("email only:\n%s", page)
+	}
+}
+
+// The page leads with what happens for nearly everyone (the confirmation
+// is on its way) and only then says when nothing comes (the addresses are
+// on file, or asked not to be contacted), the same words whoever is on
+// file. It used to open every sign-up with "Unless ... is already signed
+// up", the rare case first.
+func TestSignupPageLeadsWithWhatHappensNext(t *testing.T) {
+	f := newConfirmingFixture(t)
+	f.clk.Set(utc("2026-06-01T11:00:00Z"))
+	for _, tc := range []struct{ email, phone, first, exception string }{
+		{"lead@example.org", "", "an email with a confirm button is on its way to lead@example.org", "unless that address is already signed up with us or has asked us not to write to it"},
+		{"", "+447911123475", "a text is on its way to +447911123475", "unless that number is already signed up with us or has asked us to stop texting it"},
+		{"lead2@example.org", "+447911123476", "an email with a confirm button is on its way to lead2@example.org", "unless lead2@example.org or +447911123476 is already signed up with us or has asked us not to contact it"},
+	} {
+		v := url.Values{"first_name": {"Ola"}, "timezone": {"Europe/London"}}
+		if tc.email != "" {
+			v.Set("email", tc.email)
+			v.Set("consent_email", "yes")
+		}
+		if tc.phone != "" {
+			v.Set("phone", tc.phone)
+			v.Set("consent_sms", "yes")
+		}
+		_, page := f.signupForm("rekindle", v)
+		page = mainOf(page)
+		_, body, _ := strings.Cut(page, "</h1>")
+		body = visible("</head>" + body)
+		i, j := strings.Index(body, tc.first), strings.Index(body, tc.exception)
+		if strings.HasPrefix(body, "Unless") || !strings.HasPrefix(body, "Here's what happens next: ") || i < 0 || j < i {
+			t.Errorf("sign-up %q %q: want the page to open with what happens next (%q), then the exception (%q):\n%s", tc.email, tc.phone, tc.first, tc.exception, body)
+		}
 	}
 }
