@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/scheduler"
 	"github.com/rekindle/rekindle/store"
 )
@@ -266,6 +267,17 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 			return commandReply(acts, e.Status == "paused"), "command: " + strings.Join(acts, ", "), nil
 		}
 	}
+	// A program command no running program took: it is not a written
+	// reply to a lesson, so it is answered by where the person stands. A
+	// sign-up waiting for YES has nothing to change yet; a program that
+	// has ended has nothing left to change. (A running program whose
+	// version lacks the command goes on below, as any other text.)
+	if isProgramCommand(s.Engine.Programs(), text) && !anyRunning(live) {
+		if s.yesConfirms(ctx, sub) {
+			return "Thank you for telling us. Your program hasn't started yet: reply YES to start it, then send " + word + " again and we'll change its course to fit.", "command: sign-up waiting", nil
+		}
+		return "Thank you for telling us. Your program has already ended, so there's nothing left for us to change, and no more lessons will come. We wish you well.", "command: program ended", nil
+	}
 	res, err := s.Engine.RecordAnswer(ctx, scheduler.AnswerInput{SubscriberID: sub.ID, Text: text, Source: "sms"})
 	// YES again from a confirmed number that no check-in asks (the
 	// confirmation text came twice, or was answered twice) is not a
@@ -352,6 +364,27 @@ func commandReply(acts []string, paused bool) string {
 		return msg + " Go gently."
 	}
 	return "Got it, thank you for telling us. We've adjusted your program to fit."
+}
+
+// isProgramCommand reports whether text is one of a program's commands
+// (MOVED ON), in any program served.
+func isProgramCommand(progs map[string]*programs.Program, text string) bool {
+	for _, p := range progs {
+		if _, ok := scheduler.FindCommand(p, text); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// anyRunning reports whether one of live is running (active or paused).
+func anyRunning(live []store.LiveEnrollment) bool {
+	for _, e := range live {
+		if e.Status == "active" || e.Status == "paused" {
+			return true
+		}
+	}
+	return false
 }
 
 // switchedTo is the track a branch's or command's actions switched to

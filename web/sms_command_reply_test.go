@@ -52,3 +52,40 @@ func TestMovedOnReplySaysWhatChanged(t *testing.T) {
 		t.Fatal("MOVED ON while paused did not switch the track, or resumed the program")
 	}
 }
+
+// MOVED ON from someone whose program is not running is answered by where
+// they stand, not thanked as a written reply the number cannot read: before
+// YES, that YES starts the program and MOVED ON can then change its
+// course; after the program has ended, that it has, and nothing is left to
+// change.
+func TestMovedOnOutsideARunningProgramSaysWhereTheyStand(t *testing.T) {
+	f := newFixture(t)
+	check := func(what, out string, want ...string) {
+		t.Helper()
+		if seg := smsseg.Count(out); seg.Encoding != smsseg.GSM7 || seg.Segments > 2 {
+			t.Errorf("%s: the reply %q is %+v; want at most two GSM-7 segments", what, out, seg)
+		}
+		if out == writtenReply || strings.Contains(out, "written replies") {
+			t.Errorf("%s: %q, the answer to a written reply", what, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q, want it to say %q", what, out, w)
+			}
+		}
+	}
+	if code, out := api(f, `{"program":"basic","first_name":"Kit","phone":"07400 123471","timezone":"Europe/London","consent_sms":true}`); code != 202 {
+		t.Fatalf("sign-up: %d %s", code, out)
+	}
+	check("MOVED ON before YES", twimlMessage(t, f.sms("+447400123471", "moved on")), "hasn't started yet", "reply YES to start it", "MOVED ON again")
+	if n := f.count(`SELECT count(*) FROM enrollments WHERE status = 'pending' AND track <> 'other'`); n != 1 {
+		t.Error("MOVED ON before YES changed the sign-up")
+	}
+
+	const phone = "+447700900243"
+	_, enr := f.enroll("movedon-ended@example.org", phone)
+	if _, err := f.e.Store.DB.Exec(`UPDATE enrollments SET status = 'completed' WHERE id = $1`, enr); err != nil {
+		t.Fatal(err)
+	}
+	check("MOVED ON after the program ended", twimlMessage(t, f.sms(phone, "Moved on")), "program has already ended", "nothing left for us to change")
+}
