@@ -32,15 +32,10 @@ func eyebrowOf(t *testing.T, text, html string) (string, string) {
 	return lines[1], html[i+len(`<p class="eyebrow">`) : i+j]
 }
 
-// The eyebrow over each email says where in the program it stands, and
-// must be true: a lesson of the main calendar names its phase and week; the
-// confirmation email (which someone well into the program by text may get
-// too) is no week of it; a lesson of the moving-on track, which someone
-// enters mid-program and whose days run past the eight weeks, names no week
-// of the eight.
-func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
-	ctx := context.Background()
-	clk := clock.NewManual(utc("2026-06-01T05:00:00Z")) // Monday
+// shippedEngine runs the shipped program through the shipped layouts, so
+// that a test reads an email as its reader does.
+func shippedEngine(t *testing.T, clk *clock.Manual) *Engine {
+	t.Helper()
 	st, _ := testdb.Store(t)
 	p, err := programs.Load(programs.Embedded(), "rekindle")
 	if err != nil {
@@ -53,9 +48,22 @@ func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
 	signer, _ := token.NewSigner("test-secret-key-0123456789")
 	links := &token.Links{Base: "https://rekindle.test", Signer: signer, Now: clk.Now}
 	e := New(st, clk, quietLog(), Config{SMSQuiet: DefaultSMSQuiet}, r, links)
-	if err := e.LoadPrograms(ctx, map[string]*programs.Program{"rekindle": p}); err != nil {
+	if err := e.LoadPrograms(context.Background(), map[string]*programs.Program{"rekindle": p}); err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+// The eyebrow over each email says where in the program it stands, and
+// must be true: a lesson of the main calendar names its phase and week; the
+// confirmation email (which someone well into the program by text may get
+// too) is no week of it; a lesson of the moving-on track, which someone
+// enters mid-program and whose days run past the eight weeks, names no week
+// of the eight.
+func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewManual(utc("2026-06-01T05:00:00Z")) // Monday
+	e := shippedEngine(t, clk)
 
 	// The confirmation, as the sign-up plans it.
 	pending := mustEnroll(t, e, EnrollRequest{Program: "rekindle", FirstName: "Ana", Email: "ana@example.org",
