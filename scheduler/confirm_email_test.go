@@ -37,3 +37,19 @@ func TestConfirmationEmailPromisesOnlyAboutEmails(t *testing.T) {
 		t.Errorf("the confirmation email, want it to say no emails come until they confirm, and no more than that:\n%s", text)
 	}
 }
+
+// The confirm address shows once in the plain-text part (the link's own
+// line, "Confirm my sign-up (address)"), not again on a line of its own: a
+// long signed address twice over reads as two different links. The HTML
+// part links it.
+func TestConfirmationEmailGivesTheAddressOnce(t *testing.T) {
+	e := shippedEngine(t, clock.NewManual(utc("2026-06-01T10:00:00Z")))
+	const url = "https://rekindle.test/confirm/e1.once.abcdefghijklmnop"
+	text, html := confirmationEmail(t, e, "once@example.org", url)
+	if n := strings.Count(text, url); n != 1 || !strings.Contains(text, "Confirm my sign-up ("+url+")") {
+		t.Errorf("the plain-text part gives the confirm address %d times, want once, with its link:\n%s", n, text)
+	}
+	if !strings.Contains(html, `href="`+url+`"`) {
+		t.Errorf("the HTML part does not link the confirm address:\n%s", html)
+	}
+}
