@@ -54,8 +54,12 @@ func revisedProgram(t *testing.T, edits ...string) string {
 func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.New(t)
+	// The space question asked from day 1, as the shipped program did when
+	// this test was written (it now waits a week): Ann's from the first
+	// week is the check-in asked before the move.
+	const spaceFrom, spaceEarly = "window: {from_day: 7, to_day: 19}", "window: {from_day: 1, to_day: 19}"
 	env := map[string]string{"DATABASE_URL": dsn, "REKINDLE_OUTBOX_DIR": t.TempDir(), "REKINDLE_LOG_LEVEL": "error",
-		"REKINDLE_SECRET_KEY": "migrate-test-secret-0123456789abcdef"}
+		"REKINDLE_SECRET_KEY": "migrate-test-secret-0123456789abcdef", "REKINDLE_PROGRAMS_DIR": revisedProgram(t, spaceFrom, spaceEarly)}
 	// Monday 2026-03-02 05:00 UTC, midnight in New York.
 	h := newEngineHarness(t, env, time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC))
 	db := h.a.store.DB
@@ -87,7 +91,7 @@ func TestProgramsMigrateMovesRunningEnrollmentsByStepMap(t *testing.T) {
 	}
 
 	// Version 2 renames lesson-05 and the space check-in.
-	dir := revisedProgram(t, `version: "1.0"`, `version: "1.1"`, "- key: lesson-05\n", "- key: lesson-05-revised\n",
+	dir := revisedProgram(t, spaceFrom, spaceEarly, `version: "1.0"`, `version: "1.1"`, "- key: lesson-05\n", "- key: lesson-05-revised\n",
 		"- key: space\n", "- key: space-check\n")
 	progs, err := loadPrograms(dir)
 	if err != nil {
