@@ -319,6 +319,13 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		// ones the person was expecting.
 		return "Thanks for letting us know. Your program now changes course to fit: your next lessons are the " + track + " ones. Go gently.", "answer: " + res.Value, nil
 	}
+	if days := extendedBy(res.Actions); days > 0 && res.Enrollment == "active" && stillGets(sub, "sms") {
+		// "Not yet" held the next phase. The program's note about it goes
+		// by email to someone who has email (by text to someone who
+		// has only texts, where it says this itself): the reply says the
+		// gist, so a text answer is not met with thanks alone.
+		return "Thanks for letting us know. We'll hold the next phase for " + plural(days, "more day") + " and ask how you feel again then. Take the time you need.", "answer: " + res.Value, nil
+	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
 }
 
