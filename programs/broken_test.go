@@ -64,6 +64,9 @@ func TestBrokenPrograms(t *testing.T) {
 		{"sms_frequency too long", func(s string) string {
 			return strings.Replace(s, "pacing: 20h", "pacing: 20h\nsms_frequency: \""+strings.Repeat("about three ", 6)+"\"", 1)
 		}, "p/program.yaml:6: sms_frequency: 71 characters; at most 60"},
+		{"command label on two lines", func(s string) string {
+			return strings.Replace(s, "  - match: [\"moved on\"]\n", "  - match: [\"moved on\"]\n    label: \"They have\\na new partner\"\n", 1)
+		}, "p/program.yaml:124: commands[0].label: a button's words"},
 		{"bad time of day", func(s string) string {
 			return strings.Replace(s, `at: "08:00"`, `at: "8am"`, 1)
 		}, "p/program.yaml:18: steps[welcome].at: \"8am\" is not a time of day"},

@@ -80,3 +80,19 @@ func TestLoadAllOneProgramFolder(t *testing.T) {
 		t.Fatalf("no program: %v, want ErrNoPrograms", err)
 	}
 }
+
+// A command's label is the manage page's button: the shipped MOVED ON has
+// one in the person's words, and a program may leave it out.
+func TestCommandLabel(t *testing.T) {
+	p, err := Load(Embedded(), "rekindle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Commands) != 1 || p.Commands[0].Label != "They have a new partner" {
+		t.Errorf("shipped commands: %+v, want MOVED ON labelled \"They have a new partner\"", p.Commands)
+	}
+	b, err := Load(os.DirFS("testdata"), "basic")
+	if err != nil || b.Commands[0].Label != "" {
+		t.Fatalf("a command without a label: %+v, %v", b.Commands, err)
+	}
+}

@@ -122,9 +122,12 @@ type Extend struct {
 	AtLimit string `json:"at_limit,omitempty"`
 }
 
-// Command is a whole-message keyword that acts on an enrollment.
+// Command is a whole-message keyword that acts on an enrollment. Label,
+// optional, is what the manage page's button for it says ("They have a new
+// partner"); without it the button says the first match word.
 type Command struct {
 	Match  []string `json:"match"`
+	Label  string   `json:"label,omitempty"`
 	Switch string   `json:"switch,omitempty"`
 	Send   string   `json:"send,omitempty"`
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 
@@ -144,6 +146,9 @@ func (l *loader) validate(p *Program) {
 		}
 		if c.Send == "" && c.Switch == "" {
 			l.problem(cp, fmt.Sprintf("commands[%d]", ci), "needs send or switch")
+		}
+		if c.Label != "" && (strings.TrimSpace(c.Label) != c.Label || utf8.RuneCountInString(c.Label) > 60 || strings.ContainsFunc(c.Label, unicode.IsControl)) {
+			l.problem(cp+".label", fmt.Sprintf("commands[%d].label", ci), "a button's words: at most 60 characters, on one line, without spaces around them")
 		}
 		l.validateActions(c.Send, c.Switch, cp, fmt.Sprintf("commands[%d]", ci), steps, tracks)
 	}

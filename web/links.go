@@ -516,7 +516,11 @@ func (s *server) commandsFor(ctx context.Context, id int64) ([]manageCommand, er
 			continue
 		}
 		w := c.Match[0]
-		out = append(out, manageCommand{Word: w, Button: capitalized(w), Reply: strings.ToUpper(w), Track: c.Switch})
+		button := c.Label
+		if button == "" {
+			button = capitalized(w)
+		}
+		out = append(out, manageCommand{Word: w, Button: button, Reply: strings.ToUpper(w), Track: c.Switch})
 	}
 	return out, nil
 }

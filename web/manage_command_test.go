@@ -137,3 +137,22 @@ commands:
 		t.Errorf("a command the page does not offer ran: %d first-aid messages planned", n)
 	}
 }
+
+// The shipped program's MOVED ON has a label: its manage-page button says
+// what happened in the person's words, the readiness question's ("They
+// have a new partner"), not a bare "Moved on"; the hint still names the
+// text that does the same.
+func TestManagePageButtonUsesTheCommandsLabel(t *testing.T) {
+	f := newConfirmingFixture(t)
+	sub, _, err := f.e.Enroll(context.Background(), scheduler.EnrollRequest{Program: "rekindle", FirstName: "Sam", Email: "label@example.org", Timezone: "Europe/London", Source: "operator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := f.do("GET", local(f.links.Manage(sub)), "", "")
+	got := visible(page)
+	if !strings.Contains(page, `name="command" value="moved on"><button`) ||
+		!strings.Contains(got, "They have a new partner Switches your program to the moving-on lessons, as replying MOVED ON to one of our texts does.") ||
+		strings.Contains(got, "Moved on Switches") {
+		t.Errorf("manage page: want the button labelled \"They have a new partner\":\n%s", got)
+	}
+}
