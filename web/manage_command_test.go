@@ -65,8 +65,9 @@ func postManage(t *testing.T, f *fixture, path string, form url.Values) string {
 }
 
 // The shipped welcome email tells people without texts how to say their ex
-// has a new partner after week three: the "Moved on" button on the manage
-// page. The page of someone in the shipped program has that button.
+// has a new partner after week three: the button on the manage page, named
+// as it reads there (the command's label). The page of someone in the
+// shipped program has that button.
 func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
 	f := newConfirmingFixture(t)
 	p := f.e.Programs()["rekindle"]
@@ -74,7 +75,7 @@ func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
 	if c := p.Content["messages/welcome.md"]; c != nil {
 		body = c.Body
 	}
-	if !strings.Contains(body, `press **Moved on** on the "Manage your program" page`) {
+	if !strings.Contains(body, `press **They have a new partner** on the "Manage your program" page`) {
 		t.Fatalf("the welcome email does not point to the Moved on button:\n%s", body)
 	}
 	sub, _, err := f.e.Enroll(context.Background(), scheduler.EnrollRequest{Program: "rekindle", FirstName: "Ola", Email: "shipped-movedon@example.org",
@@ -83,8 +84,8 @@ func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := visible(pageOf(f, sub))
-	if !strings.Contains(got, "Moved on Switches your program to the moving-on lessons") {
-		t.Errorf("manage page, shipped program: want the Moved on button the welcome names:\n%s", got)
+	if !strings.Contains(got, "They have a new partner Switches your program to the moving-on lessons") {
+		t.Errorf("manage page, shipped program: want the button the welcome names:\n%s", got)
 	}
 }
 
