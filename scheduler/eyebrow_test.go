@@ -59,7 +59,8 @@ func shippedEngine(t *testing.T, clk *clock.Manual) *Engine {
 // confirmation email (which someone well into the program by text may get
 // too) is no week of it; a lesson of the moving-on track, which someone
 // enters mid-program and whose days run past the eight weeks, names no week
-// of the eight.
+// of the eight; a note sent on demand (a branch's reply to an answer) names
+// neither.
 func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewManual(utc("2026-06-01T05:00:00Z")) // Monday
@@ -83,6 +84,7 @@ func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
 	// A lesson of the main calendar, then, switched to moving on in week
 	// 1, a moving-on lesson.
 	id := mustEnroll(t, e, EnrollRequest{Program: "rekindle", FirstName: "Sam", Email: "sam@example.org", Timezone: "Europe/London"})
+	cleo := mustEnroll(t, e, EnrollRequest{Program: "rekindle", FirstName: "Cleo", Email: "cleo@example.org", Timezone: "Europe/London"})
 	cnt := newCounting(channel.Email)
 	d := e.NewDispatcher(cnt, 1, "t")
 	send := func(until time.Time) {
@@ -100,6 +102,15 @@ func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
 		t.Fatalf("MOVED ON: %v %v", ok, err)
 	}
 	send(utc("2026-06-03T12:00:00Z"))
+	// Cleo, still on the main calendar, answers the space question "no":
+	// the note it sends is on demand, no step of any week.
+	send(utc("2026-06-10T18:00:00Z"))
+	var space int64
+	dbGet(t, e.Store.DB, &space, `SELECT id FROM checkins WHERE enrollment_id = $1 AND step_key = 'space'`, cleo)
+	if _, err := e.RecordAnswer(ctx, AnswerInput{CheckinID: space, Text: "no", Source: "email-link"}); err != nil {
+		t.Fatal(err)
+	}
+	send(utc("2026-06-10T20:00:00Z"))
 	got := map[string][2]string{}
 	for _, m := range cnt.order {
 		txt, html := eyebrowOf(t, m.Text, m.HTML)
@@ -108,6 +119,8 @@ func TestEmailEyebrowSaysOnlyWhatIsTrue(t *testing.T) {
 	want := map[string][2]string{
 		"lesson-01":    {"Rekindle - Healing - Week 1", "Rekindle &middot; Healing &middot; Week 1"},
 		"moving-on-01": {"Rekindle - Healing", "Rekindle &middot; Healing"},
+		"space":        {"Rekindle - Healing - Week 2", "Rekindle &middot; Healing &middot; Week 2"},
+		"space-nudge":  {"Rekindle", "Rekindle"},
 	}
 	for step, w := range want {
 		if g, ok := got[step]; !ok {
