@@ -574,7 +574,9 @@ func (s *server) helpText(ctx context.Context, sub store.Subscriber, known, opte
 			freq = prog.SMSFrequency
 		}
 	}
-	head, tail := title+": coaching lessons and check-ins by text. ", ""
+	// Texts carry short nudges from the lessons, not the lessons, as the
+	// consent says.
+	head, tail := title+": short coaching nudges and check-ins by text. ", ""
 	if s.SupportContact != "" {
 		tail += "Help: " + s.SupportContact + ". "
 	}
