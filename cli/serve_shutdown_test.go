@@ -44,20 +44,10 @@ func TestServeShutdownStallsShareOneDeadline(t *testing.T) {
 		t.Fatalf("enroll: exit %d: %s", code, errs)
 	}
 
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exited := make(chan int, 1)
-	go func() {
-		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
+	srv := serveInBackground(t, env)
+	logs, cancel, exited := srv.logs, srv.cancel, srv.exited
 	// The first email's content reaches the SMTP server, which stalls.
-	for deadline := time.Now().Add(30 * time.Second); smtp.PendingFaults() > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("no email reached the SMTP server; log:\n%s", logs.String())
-		}
-	}
+	srv.waitForStall(t, smtp)
 	// A client sends half a request and then nothing.
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -145,19 +135,9 @@ func TestServeShutdownTimeoutNamesAbandonedSendsAndGivesBackTheRest(t *testing.T
 	}
 	db := h.a.store.DB
 
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exited := make(chan int, 1)
-	go func() {
-		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
-	for deadline := time.Now().Add(30 * time.Second); smtp.PendingFaults() > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("no email reached the SMTP server; log:\n%s", logs.String())
-		}
-	}
+	srv := serveInBackground(t, env)
+	logs, cancel, exited := srv.logs, srv.cancel, srv.exited
+	srv.waitForStall(t, smtp)
 	var claimed int
 	dbGet(t, db, &claimed, `SELECT count(*) FROM deliveries WHERE status = 'sending' AND channel = 'email'`)
 	if claimed < 2 {

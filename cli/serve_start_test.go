@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,13 +20,8 @@ func serveStart(t *testing.T, env map[string]string) (int, string) {
 			env[k] = v
 		}
 	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exited := make(chan int, 1)
-	go func() {
-		exited <- Run(ctx, []string{"serve"}, io.Discard, logs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
+	srv := serveInBackground(t, env)
+	logs, cancel, exited := srv.logs, srv.cancel, srv.exited
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(logs.String(), "rekindle serving") {
 		select {

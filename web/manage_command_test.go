@@ -4,12 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/scheduler"
 )
 
@@ -95,36 +92,7 @@ func TestShippedWelcomePointsToTheMovedOnButton(t *testing.T) {
 // run, and nothing is planned.
 func TestManagePageRunsOnlyTheCommandsItOffers(t *testing.T) {
 	f := newFixture(t)
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../programs/testdata")); err != nil {
-		t.Fatal(err)
-	}
-	yaml := filepath.Join(dir, "basic", "program.yaml")
-	b, err := os.ReadFile(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2 := strings.Replace(string(b), `        content: content/support.md
-commands:
-`, `        content: content/support.md
-      - key: first-aid
-        kind: message
-        channels: [email, sms]
-        content: content/support.md
-commands:
-  - match: ["rough day"]
-    send: first-aid
-`, 1)
-	if err := os.WriteFile(yaml, []byte(v2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := programs.Load(os.DirFS(dir), "basic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
-		t.Fatal(err)
-	}
+	f.withRoughDay(t)
 	sub, enr := f.enroll("offered@example.org", "")
 	path := local(f.links.Manage(sub))
 	if got := visible(pageOf(f, sub)); strings.Contains(got, "Rough day") || !strings.Contains(got, "Moved on") {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -25,15 +24,7 @@ func TestSignupPageTellsAnEmailOptOutWhomToWrite(t *testing.T) {
 		{"wayback2@example.org", "+447911123481", true},
 		{"", "+447911123482", false},
 	} {
-		v := url.Values{"first_name": {"Ola"}, "timezone": {"Europe/London"}}
-		if tc.email != "" {
-			v.Set("email", tc.email)
-			v.Set("consent_email", "yes")
-		}
-		if tc.phone != "" {
-			v.Set("phone", tc.phone)
-			v.Set("consent_sms", "yes")
-		}
+		v := signupValues("Ola", tc.email, tc.phone)
 		code, page := f.signupForm("rekindle", v)
 		page = visible(page)
 		if code != 200 || strings.Contains(page, want) != tc.says || tc.says && !saysEmailWayBack(page) {

@@ -12,18 +12,7 @@ import (
 // will come, which is the time the text is queued for.
 func TestSignupPageSaysWhenTheTextComes(t *testing.T) {
 	f := newConfirmingFixture(t)
-	form := func(email, phone string) url.Values {
-		v := url.Values{"first_name": {"Ola"}, "timezone": {"Europe/London"}}
-		if email != "" {
-			v.Set("email", email)
-			v.Set("consent_email", "yes")
-		}
-		if phone != "" {
-			v.Set("phone", phone)
-			v.Set("consent_sms", "yes")
-		}
-		return v
-	}
+	form := func(email, phone string) url.Values { return signupValues("Ola", email, phone) }
 	signup := func(email, phone string) string {
 		t.Helper()
 		code, page := f.signupForm("rekindle", form(email, phone))
@@ -85,15 +74,7 @@ func TestSignupPageLeadsWithWhatHappensNext(t *testing.T) {
 		{"", "+447911123475", "a text is on its way to +447911123475", "unless that number is already signed up with us or has asked us to stop texting it"},
 		{"lead2@example.org", "+447911123476", "an email with a confirm button is on its way to lead2@example.org", "unless lead2@example.org or +447911123476 is already signed up with us or has asked us not to contact it"},
 	} {
-		v := url.Values{"first_name": {"Ola"}, "timezone": {"Europe/London"}}
-		if tc.email != "" {
-			v.Set("email", tc.email)
-			v.Set("consent_email", "yes")
-		}
-		if tc.phone != "" {
-			v.Set("phone", tc.phone)
-			v.Set("consent_sms", "yes")
-		}
+		v := signupValues("Ola", tc.email, tc.phone)
 		_, page := f.signupForm("rekindle", v)
 		page = mainOf(page)
 		_, body, _ := strings.Cut(page, "</h1>")

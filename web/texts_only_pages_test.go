@@ -12,18 +12,7 @@ import (
 // someone signing up by phone alone what works by text: PAUSE or STOP.
 func TestPagesDoNotPromiseLinksInTexts(t *testing.T) {
 	f := newFixture(t)
-	form := func(email, phone string) url.Values {
-		v := url.Values{"first_name": {"Bo"}, "timezone": {"Europe/London"}}
-		if email != "" {
-			v.Set("email", email)
-			v.Set("consent_email", "yes")
-		}
-		if phone != "" {
-			v.Set("phone", phone)
-			v.Set("consent_sms", "yes")
-		}
-		return v
-	}
+	form := func(email, phone string) url.Values { return signupValues("Bo", email, phone) }
 	for _, c := range []struct {
 		email, phone, want, not string
 	}{

@@ -704,38 +704,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestCommandOfANewerVersionOnly(t *testing.T) {
 	f := newFixture(t)
 	_, old := f.enroll("old@example.org", "+447700900301")
-
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../programs/testdata")); err != nil {
-		t.Fatal(err)
-	}
-	yaml := filepath.Join(dir, "basic", "program.yaml")
-	b, err := os.ReadFile(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2 := strings.Replace(string(b), `version: "1"`, `version: "2"`, 1)
-	v2 = strings.Replace(v2, `        content: content/support.md
-commands:
-`, `        content: content/support.md
-      - key: first-aid
-        kind: message
-        channels: [email, sms]
-        content: content/support.md
-commands:
-  - match: ["rough day"]
-    send: first-aid
-`, 1)
-	if err := os.WriteFile(yaml, []byte(v2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := programs.Load(os.DirFS(dir), "basic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
-		t.Fatal(err)
-	}
+	f.withRoughDay(t)
 	_, fresh := f.enroll("new@example.org", "+447700900302")
 
 	before := f.count(`SELECT count(*) FROM deliveries WHERE enrollment_id = $1`, old)
@@ -826,5 +795,43 @@ func TestYesAnswersAnOpenCheckinBeforeConfirmingASignup(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM enrollments WHERE id = $1 AND status = 'active'`, pending); n != 1 {
 		t.Fatal("YES with no check-in open did not confirm the sign-up")
+	}
+}
+
+// withRoughDay loads a newer version ("2") of the testdata program "basic"
+// that adds a "rough day" command sending a message (first-aid), and makes
+// it the version new enrollments start on.
+func (f *fixture) withRoughDay(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../programs/testdata")); err != nil {
+		t.Fatal(err)
+	}
+	yaml := filepath.Join(dir, "basic", "program.yaml")
+	b, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(b), `version: "1"`, `version: "2"`, 1)
+	v2 = strings.Replace(v2, `        content: content/support.md
+commands:
+`, `        content: content/support.md
+      - key: first-aid
+        kind: message
+        channels: [email, sms]
+        content: content/support.md
+commands:
+  - match: ["rough day"]
+    send: first-aid
+`, 1)
+	if err := os.WriteFile(yaml, []byte(v2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := programs.Load(os.DirFS(dir), "basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.LoadPrograms(context.Background(), map[string]*programs.Program{"basic": p}); err != nil {
+		t.Fatal(err)
 	}
 }
