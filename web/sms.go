@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -325,6 +326,12 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		// has only texts, where it says this itself): the reply says the
 		// gist, so a text answer is not met with thanks alone.
 		return "Thanks for letting us know. We'll hold the next phase for " + plural(days, "more day") + " and ask how you feel again then. Take the time you need.", "answer: " + res.Value, nil
+	}
+	if slices.Contains(res.Actions, "extend limit reached") && res.Enrollment == "active" && stillGets(sub, "sms") {
+		// A "not yet" with no extra time left: the program's note saying
+		// the next phase goes ahead goes by email to someone who has
+		// email, so the text reply says the gist and how to take a break.
+		return "Thank you for telling us. The extra time the program can give has been used, so the next phase goes ahead. Take it at your own pace, or reply PAUSE for a break.", "answer: " + res.Value, nil
 	}
 	return "Thanks for letting us know.", "answer: " + res.Value, nil
 }

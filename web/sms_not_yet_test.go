@@ -52,3 +52,28 @@ func TestNotYetByTextSaysWhatHappens(t *testing.T) {
 		t.Errorf("the healing-extension text %q does not say what the extra week is", note)
 	}
 }
+
+// A third "not yet", with no extra time left, is told by text that the next
+// phase goes ahead and how to take a break, when the program's note saying
+// so goes by email.
+func TestThirdNotYetByTextSaysTheNextPhaseGoesAhead(t *testing.T) {
+	f := newConfirmingFixture(t)
+	if _, _, err := f.e.Enroll(context.Background(), scheduler.EnrollRequest{Program: "rekindle", FirstName: "Sam",
+		Email: "third@example.org", Phone: "+447700900253", Timezone: "Europe/London", Source: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	start := f.clk.Now()
+	var out string
+	for week := 0; week < 3; week++ {
+		// Day 20, 27 and 34 at 20:00 in London: the question (asked again
+		// a week later each time) is out.
+		f.planUntil(start.Add(time.Duration(20+7*week)*24*time.Hour + 15*time.Hour))
+		out = twimlMessage(t, f.sms("+447700900253", "not yet"))
+	}
+	if !strings.Contains(out, "next phase goes ahead") || !strings.Contains(out, "PAUSE") {
+		t.Errorf("third \"not yet\" by text: %q, want it to say the next phase goes ahead and how to pause", out)
+	}
+	if seg := smsseg.Count(out); seg.Encoding != smsseg.GSM7 || seg.Segments > 2 {
+		t.Errorf("the reply %q is %+v; want at most two GSM-7 segments", out, seg)
+	}
+}
