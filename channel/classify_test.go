@@ -33,6 +33,8 @@ func TestSMTPReplyClassification(t *testing.T) {
 		{"rcpt", 551, "", true, true},
 		{"rcpt", 553, "", true, true},
 		{"rcpt", 550, "5.1.1", true, true},
+		{"rcpt", 550, "5.1.2", true, true},
+		{"rcpt", 551, "5.1.6", true, true},
 		{"rcpt", 550, "5.1.10", true, true},
 		{"rcpt", 550, "5.2.1", true, true},
 		{"rcpt", 553, "5.1.3", true, true},

@@ -3,6 +3,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,7 @@ func TestTwilioClassification(t *testing.T) {
 		{400, 21214, true, true, "21214"},
 		{400, 21610, true, true, "21610"},
 		{400, 21614, true, true, "21614"},
+		{400, 21217, true, true, "21217"},
 		{400, 21602, true, false, "21602"},
 		{400, 21617, true, false, "21617"},
 		{400, 21219, true, false, "21219"},
@@ -308,6 +310,43 @@ func TestTwilioClassification(t *testing.T) {
 	for _, code := range []int{30005, 30006} {
 		if !TwilioCodeSuppresses(code) {
 			t.Errorf("%d does not suppress", code)
+		}
+	}
+}
+
+// Failures of our own account, sender or configuration hit every delivery
+// alike: failing them at once would fail (and, for some, suppress) the whole
+// list before an operator could fix the cause. Whatever HTTP status Twilio
+// pairs them with, they are retried.
+func TestTwilioAccountAndSenderCodesAreRetried(t *testing.T) {
+	for code := range twilioRetryCodes {
+		for _, status := range []int{400, 403} {
+			err := classifyTwilioAPI(status, code, errors.New("x"))
+			if p, c := Classify(err); p || c != strconv.Itoa(code) || ShouldSuppress(err) {
+				t.Errorf("%d/%d: permanent %v code %q suppress %v", status, code, p, c, ShouldSuppress(err))
+			}
+		}
+	}
+	// The list the operator relies on, spelled out so that dropping one is
+	// seen here and not in production.
+	for _, code := range []int{20003, 20005, 20008, 20404, 20429, 21212, 21606, 21611, 21659, 21660, 21701, 21703, 21408, 30001, 30002} {
+		if !twilioRetryCodes[code] {
+			t.Errorf("%d is not retried", code)
+		}
+	}
+}
+
+// 401, 403, 404 and 429 are about our credentials, URL or rate, and 5xx
+// about Twilio: retried whatever Twilio code comes with them, including a
+// code this table does not know yet (99999 here) and one that would
+// otherwise suppress the number.
+func TestTwilioStatusDecidesBeforeTheCode(t *testing.T) {
+	for _, status := range []int{401, 403, 404, 429, 500, 502, 503} {
+		for _, code := range []int{99999, 21211} {
+			err := classifyTwilioAPI(status, code, errors.New("x"))
+			if p, _ := Classify(err); p || ShouldSuppress(err) {
+				t.Errorf("%d/%d: permanent %v suppress %v", status, code, p, ShouldSuppress(err))
+			}
 		}
 	}
 }
