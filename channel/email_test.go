@@ -581,6 +581,11 @@ func TestSMTPInvalidRecipientIsPermanent(t *testing.T) {
 	m.To = "not an address"
 	_, err := s.Send(context.Background(), m)
 	wantProviderError(t, err, true, "invalid-address")
+	// No mail can ever reach it: the address is suppressed, not retried on
+	// the next lesson.
+	if !ShouldSuppress(err) {
+		t.Error("an unparseable address is not suppressed")
+	}
 	if srv.Connections() != 0 {
 		t.Error("connected for a message that cannot be sent")
 	}
@@ -663,6 +668,76 @@ func TestSMTPHeaderVariants(t *testing.T) {
 	h = send(m)
 	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt != "text/html" {
 		t.Errorf("html-only Content-Type %q", h.Get("Content-Type"))
+	}
+}
+
+// RFC 8058 one-click needs an HTTPS URI: an http:// unsubscribe URL is
+// listed (a person can still open it) but gets no List-Unsubscribe-Post, or
+// mailbox providers would POST to it in clear.
+func TestSMTPHTTPUnsubscribeURLIsListedWithoutOneClick(t *testing.T) {
+	srv := startFakeSMTP(t, fakesmtp.Options{})
+	s := newTestSender(t, testSMTPConfig(srv))
+	m := testEmail(1)
+	m.UnsubscribeURL = "http://rekindle.example.org/unsubscribe/tok"
+	if _, err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := netmail.ReadMessage(bytes.NewReader(srv.Messages()[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pm.Header.Get("List-Unsubscribe"), "<"+m.UnsubscribeURL+">, <"+m.UnsubscribeMailto+">"; got != want {
+		t.Errorf("List-Unsubscribe = %q, want %q", got, want)
+	}
+	if _, ok := pm.Header["List-Unsubscribe-Post"]; ok {
+		t.Error("List-Unsubscribe-Post for an http:// URI")
+	}
+}
+
+// A URI that cannot sit between angle brackets in a comma-separated header
+// (a space, a comma, a bracket, a non-ASCII character, or a bare "mailto:")
+// would give mail clients a broken or different unsubscribe target: it is
+// left out, and the other one still works.
+func TestSMTPUnusableUnsubscribeURIsAreLeftOut(t *testing.T) {
+	srv := startFakeSMTP(t, fakesmtp.Options{})
+	s := newTestSender(t, testSMTPConfig(srv))
+	good := testEmail(1)
+	for i, bad := range []string{
+		"https://rekindle.example.org/u/a b",
+		"https://rekindle.example.org/u/a,b",
+		"https://rekindle.example.org/u/a>b",
+		"https://rekindle.example.org/u/a<b",
+		"https://rekindle.example.org/u/zoë",
+	} {
+		srv.Reset()
+		m := testEmail(int64(i + 1))
+		m.UnsubscribeURL = bad
+		if _, err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		pm, err := netmail.ReadMessage(bytes.NewReader(srv.Messages()[0].Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pm.Header.Get("List-Unsubscribe"); got != "<"+m.UnsubscribeMailto+">" {
+			t.Errorf("URL %q: List-Unsubscribe = %q", bad, got)
+		}
+		if _, ok := pm.Header["List-Unsubscribe-Post"]; ok {
+			t.Errorf("URL %q: List-Unsubscribe-Post without a usable https URI", bad)
+		}
+	}
+	srv.Reset()
+	m := good
+	m.UnsubscribeMailto = "mailto:"
+	if _, err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := netmail.ReadMessage(bytes.NewReader(srv.Messages()[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pm.Header.Get("List-Unsubscribe"); got != "<"+m.UnsubscribeURL+">" {
+		t.Errorf("bare mailto: List-Unsubscribe = %q", got)
 	}
 }
 
