@@ -351,6 +351,25 @@ func TestTwilioStatusDecidesBeforeTheCode(t *testing.T) {
 	}
 }
 
+// An operator who sets no timeout gets the 10s default, not a zero timeout
+// that would fail every send before it starts.
+func TestTwilioDefaultTimeoutSends(t *testing.T) {
+	srv := startFakeTwilio(t)
+	cfg := testTwilioConfig(srv)
+	cfg.Timeout = 0
+	ch, err := NewTwilio(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ch.(*twilioChannel).cfg.Timeout; got != 10*time.Second {
+		t.Errorf("default Timeout %v, want 10s", got)
+	}
+	s := newTwilioSender(t, cfg)
+	if _, err := s.Send(context.Background(), testSMS(1)); err != nil {
+		t.Fatalf("send with the default timeout: %v", err)
+	}
+}
+
 func TestNewTwilioValidates(t *testing.T) {
 	good := TwilioConfig{AccountSID: testAccountSID, AuthToken: testAuthToken, From: "+15005550006"}
 	ch, err := NewTwilio(good, nil)
@@ -369,10 +388,13 @@ func TestNewTwilioValidates(t *testing.T) {
 		{"AuthToken", func(c *TwilioConfig) { c.AuthToken = "" }},
 		{"AuthToken", func(c *TwilioConfig) { c.AuthToken = "with space" }},
 		{"APISecret", func(c *TwilioConfig) { c.APIKey = "SKabc" }},
+		{"APIKey and APISecret must be set together", func(c *TwilioConfig) { c.APISecret = "secret" }},
 		{"From or MessagingServiceSID", func(c *TwilioConfig) { c.From = "" }},
 		{"MessagingServiceSID", func(c *TwilioConfig) { c.MessagingServiceSID = "nope" }},
 		{"APIURL", func(c *TwilioConfig) { c.APIURL = "ftp://x" }},
 		{"StatusCallbackURL", func(c *TwilioConfig) { c.StatusCallbackURL = "/relative" }},
+		{"StatusCallbackURL", func(c *TwilioConfig) { c.StatusCallbackURL = "https:///hooks/twilio/status" }},
+		{"APIURL", func(c *TwilioConfig) { c.APIURL = "https://api.twilio.com?x=1" }},
 		{"Timeout", func(c *TwilioConfig) { c.Timeout = -time.Second }},
 	}
 	for _, tc := range cases {
