@@ -3,6 +3,7 @@ package render
 import (
 	"strings"
 	"testing"
+	texttemplate "text/template"
 
 	"github.com/rekindle/rekindle/programs"
 )
@@ -82,5 +83,55 @@ func TestShippedTextWithOrdinaryStopGetsTheHint(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("setup: no SMS step uses lessons/18-who-you-are-becoming.md")
+	}
+}
+
+// stepWithSMS compiles the shipped program and gives one of its SMS steps
+// the SMS text tmpl, so a test controls exactly what the step says.
+func stepWithSMS(t *testing.T, tmpl string) (*Compiled, *programs.Step) {
+	t.Helper()
+	r, progs := shipped(t)
+	comp, err := r.Compile(progs["rekindle"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range comp.Program.Tracks {
+		for _, s := range tr.Steps {
+			if !strings.Contains(strings.Join(s.Channels, ","), "sms") {
+				continue
+			}
+			cc := *comp.content[s.ContentRef]
+			cc.sms = texttemplate.Must(texttemplate.New("sms").Parse(tmpl))
+			comp.content[s.ContentRef] = &cc
+			return comp, s
+		}
+	}
+	t.Fatal("setup: no SMS step in the shipped program")
+	return nil, nil
+}
+
+// A step whose own text already tells the person how to opt out does not
+// get the hint a second time on the texts that would carry it.
+func TestStepThatSaysReplySTOPGetsNoSecondHint(t *testing.T) {
+	comp, s := stepWithSMS(t, "Hi {{.FirstName}}, one small step today. Reply STOP to end these texts.")
+	got, err := comp.SMS(s, programs.Vars{FirstName: "Sam"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Rekindle: Hi Sam, one small step today. Reply STOP to end these texts."; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// What the person typed as their name is not an opt-out instruction: a
+// sign-up named "Reply STOP" still gets the hint on their first text.
+func TestNameThatLooksLikeAnInstructionDoesNotDropTheHint(t *testing.T) {
+	comp, s := stepWithSMS(t, "A note for {{.FirstName}}: write one line about today.")
+	got, err := comp.SMS(s, programs.Vars{FirstName: "Reply STOP"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(got, " "+StopHint) {
+		t.Errorf("first text without the STOP hint: %q", got)
 	}
 }

@@ -98,6 +98,10 @@ func TestPlain(t *testing.T) {
 		"Zoë":           "Zoe",
 		"Zoe":           "Zoe",
 		"Łukasz":        "Lukasz",
+		"Michał Wałęsa": "Michal Walesa",
+		// Every letter whose plain form Unicode does not give, and the curly
+		// quotes phones type.
+		"đĐıħĦœŒþÞð ‘a’ ʼb “c”": "dDihHoeOEthThd 'a' 'b \"c\"",
 		"Nguyễn Thị":    "Nguyen Thi",
 		"Ana-María":     "Ana-Maria",
 		"José Jürgen":   "José Jürgen", // é and ü are GSM-7
