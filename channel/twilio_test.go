@@ -197,6 +197,24 @@ func TestTwilio500WithoutJSONIsRetryable(t *testing.T) {
 	wantTwilioError(t, err, false, "502")
 }
 
+// A success reply whose body cannot be read (a proxy's page, a truncated
+// body) may mean the SMS went out: the delivery is retried, never failed,
+// and no number is suppressed for it. A 4xx page without Twilio's JSON
+// (code 0) is retried for the same reason.
+func TestTwilioUnreadableRepliesAreRetried(t *testing.T) {
+	srv := startFakeTwilio(t)
+	s := newTwilioSender(t, testTwilioConfig(srv))
+	srv.Inject(1, faketwilio.Fault{Status: 201, RawBody: "<html>Created</html>"})
+	_, err := s.Send(context.Background(), testSMS(1))
+	wantTwilioError(t, err, false, "response")
+	srv.Inject(1, faketwilio.Fault{Status: 400, RawBody: "<html>Bad Request</html>"})
+	_, err = s.Send(context.Background(), testSMS(2))
+	wantTwilioError(t, err, false, "400")
+	if ShouldSuppress(err) {
+		t.Error("a 400 page without a Twilio code suppresses the number")
+	}
+}
+
 func TestTwilio429IsRetryable(t *testing.T) {
 	srv := startFakeTwilio(t)
 	s := newTwilioSender(t, testTwilioConfig(srv))
