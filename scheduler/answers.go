@@ -246,9 +246,9 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked
 			if err := e.planOccurrence(w, occ, now, &b); err != nil {
 				return nil, err
 			}
-			acts = append(acts, fmt.Sprintf("extend %dd (%d of %d)", ext.Days, w.ext[s.Key], ext.Max))
+			acts = append(acts, extendAction(ext.Days, w.ext[s.Key], ext.Max))
 		} else {
-			acts = append(acts, "extend limit reached")
+			acts = append(acts, extendLimitAction)
 			// The branch's message is about the extra time; there is none
 			// left, so the program's message for that case goes instead.
 			// A program without one (or a version pinned before at_limit
@@ -267,7 +267,7 @@ func (e *Engine) applyBranch(ctx context.Context, tx *sqlx.Tx, w *work, q *asked
 		if err := e.Store.CancelQueuedLessons(ctx, tx, now, w.row.ID); err != nil {
 			return nil, err
 		}
-		acts = append(acts, "switch "+switchTo)
+		acts = append(acts, switchAction(switchTo))
 	}
 	if send != "" {
 		s := w.prog.Step(send)

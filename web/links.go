@@ -3,12 +3,10 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -151,12 +149,12 @@ func (s *server) checkinAnswer(w http.ResponseWriter, r *http.Request) {
 	case "unenrolled":
 		next = "You've left this program, so we won't send you anything more from it. There's nothing else you need to do."
 	}
-	if days := extendedBy(res.Actions); days > 0 && res.Enrollment == "active" {
+	if days := scheduler.ExtendedBy(res.Actions); days > 0 && res.Enrollment == "active" {
 		// "Not yet": the next phase is held, so the next lesson is not
 		// the one planned; the branch's own note says the rest.
 		next = "We'll give you " + plural(days, "more day") + " before the program moves on. There's nothing else you need to do."
 	}
-	if track := switchedTo(res.Actions); track != "" && res.Enrollment == "active" {
+	if track := scheduler.SwitchedTo(res.Actions); track != "" && res.Enrollment == "active" {
 		// The answer changed course (a new partner): the next lessons are
 		// not the ones planned, so "as planned" would mislead.
 		next = "Your program now changes course to fit your answer: your next lessons are the " + track + " ones. There's nothing else you need to do."
@@ -481,18 +479,6 @@ type manageCommand struct {
 	Word, Button, Reply, Track string
 }
 
-// extendedBy is how many days a branch's actions held the program back
-// ("extend 7d (1 of 2)"), or 0.
-func extendedBy(acts []string) int {
-	for _, a := range acts {
-		var days, n, max int
-		if _, err := fmt.Sscanf(a, "extend %dd (%d of %d)", &days, &n, &max); err == nil {
-			return days
-		}
-	}
-	return 0
-}
-
 // capitalized is a phrase with its first letter upper case ("Moved on").
 func capitalized(phrase string) string {
 	r, n := utf8.DecodeRuneInString(phrase)
@@ -554,12 +540,8 @@ func (s *server) managePage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if e.Status == "paused" && e.PausedUntil != nil {
-			loc, err := scheduler.LoadZone(e.Timezone)
-			if err != nil {
-				loc = time.UTC
-			}
-			item.ResumesOn = e.PausedUntil.In(loc).Format("Monday 2 January")
+		if e.Status == "paused" {
+			item.ResumesOn = pauseEnds(e)
 		}
 		items = append(items, item)
 	}
@@ -619,7 +601,7 @@ func (s *server) manage(w http.ResponseWriter, r *http.Request) {
 		if slices.ContainsFunc(offered, func(c manageCommand) bool { return c.Word == word }) {
 			var acts []string
 			acts, changed, err = s.Engine.ApplyCommand(ctx, eid, word)
-			changed = changed && switchedTo(acts) != ""
+			changed = changed && scheduler.SwitchedTo(acts) != ""
 		}
 	default:
 		s.fail(w, r, http.StatusBadRequest, "Please choose what to do", "Go back and press pause, resume or leave.")

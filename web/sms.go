@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -315,19 +314,19 @@ func (s *server) handleSMS(ctx context.Context, from, body, optOutType string) (
 		// as the check-in may be a completed program's last.
 		return "Thanks for letting us know. That check-in had already closed, so we've kept your answer, but it won't change what we send you.", "late answer: " + res.Value, nil
 	}
-	if track := switchedTo(res.Actions); track != "" {
+	if track := scheduler.SwitchedTo(res.Actions); track != "" {
 		// As the email page: the lessons that come next are not the
 		// ones the person was expecting.
 		return "Thanks for letting us know. Your program now changes course to fit: your next lessons are the " + track + " ones. Go gently.", "answer: " + res.Value, nil
 	}
-	if days := extendedBy(res.Actions); days > 0 && res.Enrollment == "active" && stillGets(sub, "sms") {
+	if days := scheduler.ExtendedBy(res.Actions); days > 0 && res.Enrollment == "active" && stillGets(sub, "sms") {
 		// "Not yet" held the next phase. The program's note about it goes
 		// by email to someone who has email (by text to someone who
 		// has only texts, where it says this itself): the reply says the
 		// gist, so a text answer is not met with thanks alone.
 		return "Thanks for letting us know. We'll hold the next phase for " + plural(days, "more day") + " and ask how you feel again then. Take the time you need.", "answer: " + res.Value, nil
 	}
-	if slices.Contains(res.Actions, "extend limit reached") && res.Enrollment == "active" && stillGets(sub, "sms") {
+	if scheduler.ExtendLimitReached(res.Actions) && res.Enrollment == "active" && stillGets(sub, "sms") {
 		// A "not yet" with no extra time left: the program's note saying
 		// the next phase goes ahead goes by email to someone who has
 		// email, so the text reply says the gist and how to take a break.
@@ -351,14 +350,22 @@ func (s *server) pausedUntil(ctx context.Context, subscriberID int64) (until str
 		if e.PausedUntil == nil {
 			return "", true, nil
 		}
-		loc, err := scheduler.LoadZone(e.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		until = e.PausedUntil.In(loc).Format("Monday 2 January")
-		paused = true
+		until, paused = pauseEnds(e), true
 	}
 	return until, paused, nil
+}
+
+// pauseEnds is the day a timed pause ends, in the person's own time zone
+// ("Tuesday 15 December"), or "" for a pause until RESUME.
+func pauseEnds(e store.LiveEnrollment) string {
+	if e.PausedUntil == nil {
+		return ""
+	}
+	loc, err := scheduler.LoadZone(e.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return e.PausedUntil.In(loc).Format("Monday 2 January")
 }
 
 // commandReply answers a program command (MOVED ON) by what it did: a
@@ -370,7 +377,7 @@ func commandReply(acts []string, paused bool) string {
 	if len(acts) == 0 {
 		return "Thanks for telling us. Your program already fits that, so nothing has changed."
 	}
-	if track := switchedTo(acts); track != "" {
+	if track := scheduler.SwitchedTo(acts); track != "" {
 		msg := "Thank you for telling us. Your program now changes course to fit: your next lessons are the " + track + " ones."
 		if paused {
 			return msg + " Your program is paused, so they wait until you reply RESUME."
@@ -399,17 +406,6 @@ func anyRunning(live []store.LiveEnrollment) bool {
 		}
 	}
 	return false
-}
-
-// switchedTo is the track a branch's or command's actions switched to
-// ("switch moving-on"), or "".
-func switchedTo(acts []string) string {
-	for _, a := range acts {
-		if t, ok := strings.CutPrefix(a, "switch "); ok {
-			return t
-		}
-	}
-	return ""
 }
 
 // answerHint answers a text that is not one of the answers of the person's
