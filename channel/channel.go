@@ -45,6 +45,8 @@ type Result struct {
 
 // Sender sends messages of one channel. A Sender is used by one goroutine at a
 // time (a dispatcher worker) so it may hold a connection open across sends.
+// Send must not keep a Message's strings once it returns (copy what it
+// keeps): the dispatcher renders the next message into the same memory.
 type Sender interface {
 	Send(ctx context.Context, m Message) (Result, error)
 	Close() error

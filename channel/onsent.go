@@ -5,7 +5,7 @@ import "context"
 // OnSent wraps ch so that fn hears of every message its senders hand over
 // successfully, after the provider accepted it: the demo prints each one,
 // the bench times it. fn runs on the sending worker, so it must be quick
-// and safe for concurrent use.
+// and safe for concurrent use, and like Send it must copy what it keeps of m.
 func OnSent(ch Channel, fn func(Message)) Channel { return &onSent{Channel: ch, fn: fn} }
 
 type onSent struct {

@@ -2,8 +2,10 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/rekindle/rekindle/programs"
 	"github.com/rekindle/rekindle/smsseg"
@@ -70,28 +72,39 @@ func (p *piece) fill(v *[slotCount]string) string {
 	if len(p.slots) == 0 {
 		return p.lits[0]
 	}
-	var b strings.Builder
+	b := p.appendTo(make([]byte, 0, p.filledSize(v)), v)
+	// As strings.Builder does: b is never written again.
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// filledSize is about how long the piece is once filled with v: the
+// markers' length to spare, and a quarter more for escaped characters.
+func (p *piece) filledSize(v *[slotCount]string) int {
 	n := p.size
 	for _, s := range p.slots {
 		n += len(v[s]) + len(v[s])/4
 	}
-	b.Grow(n)
-	for i, s := range p.slots {
-		b.WriteString(p.lits[i])
-		if p.html {
-			htmlEscape(&b, v[s])
-		} else {
-			b.WriteString(v[s])
-		}
-	}
-	b.WriteString(p.lits[len(p.lits)-1])
-	return b.String()
+	return n
 }
 
-// htmlEscape writes s as html/template writes a string into HTML text or a
-// quoted attribute value (its htmlReplacementTable). Skeletons are checked
-// against html/template itself before they are used (see probe).
-func htmlEscape(b *strings.Builder, s string) {
+// appendTo appends the piece filled with v to b.
+func (p *piece) appendTo(b []byte, v *[slotCount]string) []byte {
+	for i, s := range p.slots {
+		b = append(b, p.lits[i]...)
+		if p.html {
+			b = appendHTMLEscaped(b, v[s])
+		} else {
+			b = append(b, v[s]...)
+		}
+	}
+	return append(b, p.lits[len(p.lits)-1]...)
+}
+
+// appendHTMLEscaped appends s as html/template writes a string into HTML
+// text or a quoted attribute value (its htmlReplacementTable). Skeletons
+// are checked against html/template itself before they are used (see
+// probe).
+func appendHTMLEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var r string
@@ -113,11 +126,11 @@ func htmlEscape(b *strings.Builder, s string) {
 		default:
 			continue
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(r)
+		b = append(b, s[last:i]...)
+		b = append(b, r...)
 		last = i + 1
 	}
-	b.WriteString(s[last:])
+	return append(b, s[last:]...)
 }
 
 // skeleton is one step's message for one channel and program day, rendered
@@ -131,13 +144,33 @@ type skeleton struct {
 	slow bool
 }
 
-func (k *skeleton) fill(p Personal) []string {
+// text fills an SMS skeleton, whose one piece is the text.
+func (k *skeleton) text(p Personal) string {
 	v := p.values()
-	out := make([]string, len(k.pieces))
+	return k.pieces[0].fill(&v)
+}
+
+// appendEmail fills an email skeleton into b's spare capacity: the four
+// texts are views of the grown buffer it returns (see Fast.AppendEmail).
+func (k *skeleton) appendEmail(b []byte, p Personal) (Email, []byte) {
+	v := p.values()
+	n := 0
 	for i := range k.pieces {
-		out[i] = k.pieces[i].fill(&v)
+		n += k.pieces[i].filledSize(&v)
 	}
-	return out
+	b = slices.Grow(b, n)
+	var ends [4]int
+	for i := range k.pieces {
+		b = k.pieces[i].appendTo(b, &v)
+		ends[i] = len(b)
+	}
+	var out [4]string
+	from := 0
+	for i, end := range ends {
+		out[i] = unsafe.String(unsafe.SliceData(b[from:]), end-from)
+		from = end
+	}
+	return Email{Subject: out[0], Preheader: out[1], Text: out[2], HTML: out[3]}, b
 }
 
 // Fast renders a step for one person by filling a skeleton of it that is
@@ -180,16 +213,30 @@ func (f *Fast) Compiled() *Compiled { return f.c }
 // Email renders step as email for one person. v holds the values shared by
 // everyone on that program day (ProgramTitle, Day, Week, Phase).
 func (f *Fast) Email(step *programs.Step, v programs.Vars, p Personal) (Email, error) {
+	m, _, err := f.AppendEmail(nil, step, v, p)
+	return m, err
+}
+
+// AppendEmail renders as Email does, into buf's spare capacity, and returns
+// the grown buffer. The email's texts share buf's memory: they are valid
+// until buf is written again, and anything that keeps them must copy them.
+// A dispatcher worker renders every email it sends into one buffer, so a
+// message's 10 kB are not garbage for the collector to find (it was half of
+// all the bytes the engine allocated). A step the skeletons cannot render
+// is rendered in full, into memory of its own, and buf is returned as it
+// came.
+func (f *Fast) AppendEmail(buf []byte, step *programs.Step, v programs.Vars, p Personal) (Email, []byte, error) {
 	k, err := f.skeleton(skelKey{step: step, channel: "email", day: v.Day, week: v.Week, phase: v.Phase}, v)
 	if err != nil {
-		return Email{}, err
+		return Email{}, buf, err
 	}
 	p = f.c.r.withPersonal(p)
 	if k.slow || !fillable(p, step.Checkin != nil) {
-		return f.slowEmail(step, v, p)
+		m, err := f.slowEmail(step, v, p)
+		return m, buf, err
 	}
-	s := k.fill(p)
-	return Email{Subject: s[0], Preheader: s[1], Text: s[2], HTML: s[3]}, nil
+	m, buf := k.appendEmail(buf, p)
+	return m, buf, nil
 }
 
 // SMS renders step as SMS for one person, with the STOP hint when asked.
@@ -207,7 +254,7 @@ func (f *Fast) SMS(step *programs.Step, v programs.Vars, p Personal, stopHint bo
 	if k.slow || !fillable(p, false) {
 		return f.slowSMS(step, v, p, stopHint)
 	}
-	return k.fill(p)[0], nil
+	return k.text(p), nil
 }
 
 func (f *Fast) skeleton(key skelKey, v programs.Vars) (*skeleton, error) {
@@ -252,7 +299,7 @@ func fillable(p Personal, checkin bool) bool {
 }
 
 // urlSafe reports whether a link holds only characters that html/template
-// leaves alone in a URL attribute except for the escaping htmlEscape also
+// leaves alone in a URL attribute except for the escaping appendHTMLEscaped also
 // does (& and +): for such a link, one escaping is right in an href and in
 // text alike. Links made by token.Links always are; any other goes the
 // slow way.
@@ -295,8 +342,8 @@ func (f *Fast) build(key skelKey, v programs.Vars) (*skeleton, error) {
 		if err != nil {
 			return nil, err
 		}
-		got := k.fill(probe)
-		k.slow = got[0] != want.Subject || got[1] != want.Preheader || got[2] != want.Text || got[3] != want.HTML
+		got, _ := k.appendEmail(nil, probe)
+		k.slow = got != want
 	default:
 		text, err := f.slowSMS(key.step, v, marked, key.stopHint)
 		if err != nil {
@@ -307,7 +354,7 @@ func (f *Fast) build(key skelKey, v programs.Vars) (*skeleton, error) {
 		if err != nil {
 			return nil, err
 		}
-		k.slow = k.fill(probe)[0] != want
+		k.slow = k.text(probe) != want
 	}
 	return k, nil
 }

@@ -203,6 +203,16 @@ func BenchmarkRenderEmail(b *testing.B) {
 			}
 		}
 	})
+	b.Run("skeleton-reused-buffer", func(b *testing.B) {
+		f := comp.Fast(checkinURL)
+		var buf []byte
+		var err error
+		for b.Loop() {
+			if _, buf, err = f.AppendEmail(buf[:0], s, v, who); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // firstStepTweaked compiles a copy of p whose first step's content is

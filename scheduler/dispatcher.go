@@ -196,6 +196,9 @@ func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now,
 			defer wg.Done()
 			var s channel.Sender // taken from the pool at the first message, given back at the end
 			var serr error
+			// What this worker renders its emails into, one after the
+			// other: a message's texts live here until it is sent.
+			var scratch []byte
 			defer func() {
 				if s != nil {
 					d.release(s)
@@ -214,7 +217,7 @@ func (d *Dispatcher) sendBatch(ctx context.Context, batch []store.Delivery, now,
 				// finished), but never outliving the claim's lease.
 				msgCtx, cancel := context.WithDeadline(sendCtx, gate.sendBy)
 				d.markSending(batch[i].ID, true)
-				rec.add(d.send(msgCtx, s, serr, batch[i]))
+				rec.add(d.send(msgCtx, s, serr, batch[i], &scratch))
 				d.markSending(batch[i].ID, false)
 				cancel()
 			}
@@ -297,7 +300,7 @@ func (d *Dispatcher) record(ctx context.Context, claimedAt time.Time, acks []sto
 // send hands one delivery to the worker's sender (serr when the worker
 // could not get one) and turns the outcome into an ack (and a suppression
 // for permanent failures).
-func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del store.Delivery) (store.Ack, *store.Suppression) {
+func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del store.Delivery, scratch *[]byte) (store.Ack, *store.Suppression) {
 	e := d.e
 	ack := store.Ack{ID: del.ID, Attempt: del.Attempts}
 	if at, ok := e.stillQuiet(ctx, del); ok {
@@ -306,7 +309,7 @@ func (d *Dispatcher) send(ctx context.Context, s channel.Sender, serr error, del
 		return ack, nil
 	}
 	var res channel.Result
-	m, err := e.message(ctx, del)
+	m, err := e.message(ctx, del, scratch)
 	switch {
 	case err != nil:
 		// Classified by message: the database not answering is retried, a

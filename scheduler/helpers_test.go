@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -86,6 +87,10 @@ func (c *counting) Send(_ context.Context, m channel.Message) (channel.Result, e
 		}
 	}
 	c.sent[m.DeliveryID]++
+	// Copied, as channel.Sender asks: the dispatcher renders the next
+	// email into the memory m's texts share.
+	m.Subject, m.Preheader = strings.Clone(m.Subject), strings.Clone(m.Preheader)
+	m.Text, m.HTML = strings.Clone(m.Text), strings.Clone(m.HTML)
 	c.order = append(c.order, m)
 	return channel.Result{ProviderID: "ok"}, nil
 }

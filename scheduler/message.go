@@ -17,8 +17,9 @@ import (
 // database. A row that carries bodies (a confirmation, a test, a step
 // planned by an older release) goes out as written; a confirmation's
 // program version is there for its quiet hours. Errors are classified like
-// a provider's (channel.Error).
-func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Message, error) {
+// a provider's (channel.Error). An email's texts are rendered into
+// *scratch and are valid until it is written again (render.AppendEmail).
+func (e *Engine) message(ctx context.Context, del store.Delivery, scratch *[]byte) (channel.Message, error) {
 	m := channel.Message{
 		DeliveryID: del.ID, Channel: channel.Kind(del.Channel), Step: del.StepKey, Kind: del.Kind, Phase: del.Phase, To: del.To,
 		Subject: del.Subject, Preheader: del.Preheader, Text: del.Text, HTML: del.HTML,
@@ -61,7 +62,8 @@ func (e *Engine) message(ctx context.Context, del store.Delivery) (channel.Messa
 	}
 	switch del.Channel {
 	case "email":
-		r, err := f.Email(step, v, who)
+		var r render.Email
+		r, *scratch, err = f.AppendEmail((*scratch)[:0], step, v, who)
 		if err != nil {
 			return m, channel.Permanent("render", err) // the same template fails the same way again
 		}
