@@ -14,7 +14,7 @@ import (
 // time has come. Deliveries to suppressed addresses come back with status
 // "cancelled" and must not be sent.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, channel string, limit int, lease time.Duration, worker string) ([]Delivery, error) {
-	var out []Delivery
+	out := make([]Delivery, 0, batchRoom(limit))
 	if err := sqlx.SelectContext(ctx, s.replanned(nil), &out, s.text["claim_deliveries"], now, channel, limit, lease.Milliseconds(), worker); err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
