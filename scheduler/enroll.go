@@ -118,7 +118,9 @@ func (e *Engine) Pause(ctx context.Context, enrollmentID int64, until *time.Time
 
 // Resume restarts a paused schedule. The calendar (queued messages
 // included) shifts by the whole local days the person was away, so nothing
-// is lost, repeated or sent in a pile.
+// is lost, repeated or sent in a pile. A queued message keeps its local
+// wall-clock time, resolved as every other (Resolve) if the shift puts it
+// on a DST change.
 func (e *Engine) Resume(ctx context.Context, enrollmentID int64) (bool, error) {
 	var ok bool
 	err := e.Store.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -143,7 +145,8 @@ func (e *Engine) Resume(ctx context.Context, enrollmentID int64) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if ok, err = e.Store.Resume(ctx, tx, now, enrollmentID, days, next); err != nil || !ok {
+		shift := func(t time.Time) time.Time { return shiftLocalDays(t, days, w.loc) }
+		if ok, err = e.Store.Resume(ctx, tx, now, enrollmentID, days, next, shift); err != nil || !ok {
 			return err
 		}
 		return e.Store.Event(ctx, tx, now, row.SubscriberID, enrollmentID, "resumed", map[string]any{"shift_days": days})

@@ -60,6 +60,25 @@ func Resolve(civil time.Time, loc *time.Location) time.Time {
 	return t
 }
 
+// shiftLocalDays moves instant t by days calendar days in loc, keeping its
+// local wall-clock time, and resolves the new wall time as Resolve does: in
+// a spring-forward gap, the first instant after it; in a fall-back overlap,
+// the first occurrence. Seconds within the minute are kept, except by a
+// time moved into a gap, which goes at the gap's end. No days, no move.
+func shiftLocalDays(t time.Time, days int, loc *time.Location) time.Time {
+	if days == 0 {
+		return t
+	}
+	local := t.In(loc)
+	civil := time.Date(local.Year(), local.Month(), local.Day()+days, local.Hour(), local.Minute(), 0, 0, time.UTC)
+	r := Resolve(civil, loc)
+	rest := time.Duration(local.Second())*time.Second + time.Duration(local.Nanosecond())
+	if w := r.In(loc); rest > 0 && w.Hour() == civil.Hour() && w.Minute() == civil.Minute() {
+		r = r.Add(rest)
+	}
+	return r
+}
+
 // Quiet is a daily local-time window [Start, End) in minutes after midnight,
 // wrapping past midnight when Start > End. The zero value (Start == End) is
 // "no quiet hours".

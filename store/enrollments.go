@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -265,9 +266,12 @@ func (s *Store) Pause(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64,
 	return true, nil
 }
 
-// Resume restarts a paused enrollment, shifting its calendar and its queued
-// deliveries by shiftDays.
-func (s *Store) Resume(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64, shiftDays int, next *time.Time) (bool, error) {
+// Resume restarts a paused enrollment, shifting its calendar by shiftDays.
+// Its held and queued deliveries go back to the queue at shift(not_before),
+// or now if that has passed; shift is the engine's, which knows the
+// enrollment's zone and how a local wall time resolves to an instant.
+func (s *Store) Resume(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64, shiftDays int, next *time.Time,
+	shift func(notBefore time.Time) time.Time) (bool, error) {
 	var nx any
 	if next != nil {
 		nx = *next
@@ -279,7 +283,21 @@ func (s *Store) Resume(ctx context.Context, tx *sqlx.Tx, now time.Time, id int64
 	if n, _ := res.RowsAffected(); n != 1 {
 		return false, nil
 	}
-	if _, err := s.stmt(tx, "shift_queued_deliveries").ExecContext(ctx, id, now, shiftDays); err != nil {
+	var queued []struct {
+		ID        int64     `db:"id"`
+		NotBefore time.Time `db:"not_before"`
+	}
+	if err := s.stmt(tx, "lock_queued_of_enrollment").SelectContext(ctx, &queued, id); err != nil {
+		return false, fmt.Errorf("store: resume: queued: %w", err)
+	}
+	if len(queued) == 0 {
+		return true, nil
+	}
+	ids, times := make([]int64, len(queued)), make([]string, len(queued))
+	for i, q := range queued {
+		ids[i], times[i] = q.ID, ts(shift(q.NotBefore))
+	}
+	if _, err := s.stmt(tx, "shift_queued_deliveries").ExecContext(ctx, now, pq.Array(ids), pq.Array(times)); err != nil {
 		return false, fmt.Errorf("store: resume: shift queued: %w", err)
 	}
 	return true, nil

@@ -116,7 +116,8 @@ func TestDueQueriesUseIndexes(t *testing.T) {
 		{"due_to_resume", []any{now.Add(72 * time.Hour)}},
 		// One person's or one enrollment's deliveries, found through
 		// delivery_keys (migration 00007).
-		{"shift_queued_deliveries", []any{int64(300), now, 2}},
+		{"lock_queued_of_enrollment", []any{int64(300)}},
+		{"shift_queued_deliveries", []any{now, pq.Array(ids(100, 100, 5)), pq.Array(texts(ts, 5))}},
 		{"cancel_queued_of_enrollment", []any{int64(300), now, "left"}},
 		{"hold_queued_of_enrollment", []any{int64(300), now}},
 		{"enrollment_finished", []any{int64(300)}},

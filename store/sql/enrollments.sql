@@ -21,19 +21,27 @@ SET status = 'active', paused_at = NULL, paused_until = NULL,
     shift_days = shift_days + $3, next_due_at = $4, updated_at = $2
 WHERE id = $1 AND status = 'paused';
 
+-- name: lock_queued_of_enrollment
+-- On resume: what was held for the person (and anything still queued), to
+-- go back to the queue shifted by the pause. An enrollment's deliveries are
+-- found through delivery_keys (migration 00007). Locked, in id order, so
+-- that the times computed from these rows are the ones written.
+SELECT d.id, d.not_before FROM deliveries d
+WHERE d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND d.status IN ('queued', 'held')
+ORDER BY d.id
+FOR UPDATE;
+
 -- name: shift_queued_deliveries
--- On resume: what was held for the person (and anything still queued) goes
--- back to the queue, shifted by the pause. An enrollment's deliveries are
--- found through delivery_keys (migration 00007). The shift is in the
--- enrollment's local calendar days, not in 24-hour steps in the session's
--- zone: a 09:00 lesson stays at 09:00 local across a DST change.
+-- The rows lock_queued_of_enrollment read go back to the queue at the
+-- times ($3) the engine computed: the shift is in the enrollment's local
+-- calendar days, not in 24-hour steps, so a 09:00 lesson stays at 09:00
+-- local across a DST change, and a wall time the shift puts in a DST gap or
+-- overlap resolves as the engine resolves every other (scheduler.Resolve),
+-- which AT TIME ZONE does not. A time already past goes now.
 UPDATE deliveries d
-SET status = 'queued',
-    not_before = greatest(((d.not_before AT TIME ZONE e.timezone) + $3 * interval '1 day') AT TIME ZONE e.timezone, $2),
-    updated_at = $2
-FROM enrollments e
-WHERE e.id = $1
-  AND d.id IN (SELECT k.delivery_id FROM delivery_keys k WHERE k.enrollment_id = $1) AND d.status IN ('queued', 'held');
+SET status = 'queued', not_before = greatest(u.not_before, $1), updated_at = $1
+FROM unnest($2::bigint[], $3::timestamptz[]) AS u(id, not_before)
+WHERE d.id = u.id AND d.id = ANY($2::bigint[]) AND d.status IN ('queued', 'held');
 
 -- name: hold_queued_of_enrollment
 -- On pause: the person's queued messages leave the queue until they resume
