@@ -154,10 +154,11 @@ func normalizePhone(s, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
-// textablePhone is normalizePhone for a number that is to get the
-// program's texts: one that cannot take them (a landline, toll-free, a
-// pager...) is refused as the sign-up form refuses it (scheduler.Textable),
-// instead of enrolling a number the lessons can never reach.
+// textablePhone is normalizePhone for a number that is to get texts: one
+// that cannot take them (a landline, toll-free, a pager...) is refused as
+// the sign-up form refuses it (scheduler.Textable), instead of enrolling a
+// number the lessons can never reach, or sending send-test's text where it
+// cannot arrive.
 func textablePhone(s, region string) (string, error) {
 	p, err := normalizePhone(s, region)
 	if err != nil || p == "" {
@@ -168,7 +169,7 @@ func textablePhone(s, region string) (string, error) {
 		return "", fmt.Errorf("%q is not a valid phone number", s)
 	}
 	if err := scheduler.Textable(n); err != nil {
-		return "", fmt.Errorf("%q is %w; give a mobile number, or enroll by --email alone", s, err)
+		return "", fmt.Errorf("%q is %w; give a mobile number", s, err)
 	}
 	return p, nil
 }
@@ -212,7 +213,7 @@ func runEnroll(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if _, err := textablePhone(p, ""); err != nil {
-		return fmt.Errorf("--phone: %w", err)
+		return fmt.Errorf("--phone: %w, or enroll by --email alone", err)
 	}
 	loc, err := scheduler.LoadZone(*tz)
 	if err != nil {

@@ -24,11 +24,6 @@ func runSendTest(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, _ := quietLogger(env, cfg)
-	chans, err := buildChannels(cfg, log)
-	if err != nil {
-		return err
-	}
 	m := channel.Message{DeliveryID: time.Now().Unix(), Kind: "test", Step: "send-test"}
 	kind := channel.Email
 	if *email != "" {
@@ -40,13 +35,21 @@ func runSendTest(ctx context.Context, env *Env, args []string) error {
 		m.Text = "This is a test message from rekindle. If you can read it, email delivery works."
 		m.HTML = "<!doctype html><html lang=\"en\"><head><title>Rekindle test message</title></head><body><p>This is a test message from rekindle. If you can read it, email delivery works.</p></body></html>"
 	} else {
-		num, err := normalizePhone(*phone, cfg.DefaultRegion)
+		// A number that cannot take texts is refused by enroll's and the
+		// sign-up form's rule: the provider may accept the message, but it
+		// would never arrive, and the test would prove nothing.
+		num, err := textablePhone(*phone, cfg.DefaultRegion)
 		if err != nil {
 			return fmt.Errorf("--phone: %w", err)
 		}
 		kind = channel.SMS
 		m.Channel, m.To = channel.SMS, num
 		m.Text = cfg.SMSBrand + ": this is a test message. Reply STOP to opt out."
+	}
+	log, _ := quietLogger(env, cfg)
+	chans, err := buildChannels(cfg, log)
+	if err != nil {
+		return err
 	}
 	for _, ch := range chans {
 		if ch.Kind() != kind {
