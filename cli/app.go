@@ -26,7 +26,6 @@ import (
 	"github.com/rekindle/rekindle/store"
 	"github.com/rekindle/rekindle/templates"
 	"github.com/rekindle/rekindle/token"
-	"golang.org/x/time/rate"
 )
 
 // app is everything a running rekindle is wired from.
@@ -268,8 +267,9 @@ func hostOf(u string) string {
 
 // buildChannels picks each channel's provider: the real one when it is
 // configured, else the file channel.
-// Real providers are rate-limited per instance (golang.org/x/time/rate in
-// each process); the file channel is local and unlimited.
+// Real providers are rate-limited per instance (channel.NewLimiter in each
+// process: the configured rate in every second); the file channel is local
+// and unlimited.
 func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, error) {
 	var email, sms channel.Channel
 	var err error
@@ -278,7 +278,7 @@ func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, err
 			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.EmailFrom, ReplyTo: cfg.EmailReplyTo,
 			Timeout: cfg.SMTPTimeout}, log)
 		if err == nil {
-			email = channel.NewRateLimited(email, rate.NewLimiter(rate.Limit(cfg.EmailRate), max(1, int(cfg.EmailRate))))
+			email = channel.NewRateLimited(email, channel.NewLimiter(cfg.EmailRate))
 		}
 	} else {
 		email, err = channel.NewFile(channel.Email, cfg.OutboxDir, cfg.EmailFrom, log)
@@ -292,7 +292,7 @@ func buildChannels(cfg *config.Config, log *slog.Logger) ([]channel.Channel, err
 			MessagingServiceSID: cfg.TwilioMsgService, APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout,
 			StatusCallbackURL: strings.TrimRight(cfg.BaseURL, "/") + "/webhooks/twilio/status"}, log)
 		if err == nil {
-			sms = channel.NewRateLimited(sms, rate.NewLimiter(rate.Limit(cfg.SMSRate), max(1, int(cfg.SMSRate))))
+			sms = channel.NewRateLimited(sms, channel.NewLimiter(cfg.SMSRate))
 		}
 	} else {
 		sms, err = channel.NewFile(channel.SMS, cfg.OutboxDir, cfg.EmailFrom, log)
