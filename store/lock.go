@@ -5,7 +5,12 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 )
+
+// unlockTimeout bounds the advisory unlock: a round trip on a healthy
+// session takes a millisecond.
+const unlockTimeout = 10 * time.Second
 
 // WithAdvisoryLock runs fn while holding a session advisory lock, if no
 // other session holds it; it reports whether fn ran.
@@ -30,8 +35,12 @@ func (s *Store) WithAdvisoryLock(ctx context.Context, id int64, fn func(context.
 		return false, nil
 	}
 	defer func() {
+		// Not cut off by a shutdown, but not waiting forever on a session
+		// that stopped answering either: that one is closed below.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+		defer cancel()
 		var released bool
-		uerr := conn.QueryRowxContext(context.WithoutCancel(ctx), s.text["advisory_unlock"], id).Scan(&released)
+		uerr := conn.QueryRowxContext(uctx, s.text["advisory_unlock"], id).Scan(&released)
 		if uerr == nil && released {
 			return
 		}
